@@ -1,0 +1,1 @@
+"""covariates stage."""
