@@ -1,0 +1,214 @@
+"""The tasking-cycle configuration: a TOML file validated up front.
+
+Every error names the key, what it got and what it wants. Relative paths are resolved against the
+config file's folder; empty strings mean "use the embedded default". :data:`EXAMPLE` is the
+commented example that ``hotspot init`` writes.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hotspot.errors import ConfigError
+
+EXAMPLE = '''\
+# hotspot tasking-cycle configuration (TOML). Run: hotspot run --config cycle.toml --out outputs
+# Paths are relative to this file; "" means the embedded default data set.
+
+[cycle]
+id = "auto"              # "auto": the ISO week of the cycle end, e.g. "2021-W26"
+end = "auto"             # last day included (YYYY-MM-DD); "auto": the latest offence date
+period_days = 28         # this cycle's period; the previous cycle is the same length before it
+public = false           # true: only the redacted OFFICIAL outputs (small counts suppressed)
+
+[inputs]
+offences = []            # offence files/folders; [] = the embedded extract
+mapping = ""             # TOML column mapping for extracts with unusual column names
+rules = ""               # TOML serious-violence rules ("" = defaults, see docs/serious_violence.md)
+boundaries = ""          # GeoPackage with layers lsoa, beat, la, force
+postcodes = ""           # ONSPD-shaped postcode lookup
+tolerance_m = 50.0       # points this close outside every area take the nearest
+now = ""                 # dates after this are "future" (YYYY-MM-DD); "" = today
+
+[covariates]
+imd = ""                 # IMD 2019 File 7 CSV
+uc_lsoa = ""             # DWP Stat-Xplore export: households on Universal Credit by LSOA
+population = ""          # population by LSOA
+
+[hotspots]
+serious_only = true      # analyse serious violence only (false: every accepted offence)
+cell_m = 100.0           # KDE and Gi* cell size in metres
+bandwidth_m = 250.0      # KDE bandwidth in metres (0 = chosen from the data and reported)
+kernel = "quartic"       # quartic | gaussian | epanechnikov | uniform
+distance_m = 300.0       # Gi* distance band in metres
+permutations = 0         # Gi* conditional permutations (0 = analytic p-values only)
+fdr = "bh"               # bh | by | none
+seed = 1
+
+[emerging]
+cell_m = 250.0
+step = "month"           # week | month
+distance_m = 500.0
+time_lag = 1
+
+[forecast]
+unit = "cell"            # cell | lsoa | beat
+cell_m = 250.0
+horizon_days = 7         # 7 or 28
+model = ""               # a saved model under models/ ("" = train on this cycle's data)
+backtest_folds = 0       # > 0 runs a rolling-origin backtest in the cycle (slow)
+
+[routes]
+start = [51.4545, -2.5879]   # lat, lon (Bristol city centre)
+window = "Fri 18:00-23:00"
+max_walk_m = 5000.0
+stops = 8
+
+[outputs]
+map = true
+briefing = true
+basemap = "none"         # none | osm | a tile URL template
+top_n = 10
+small_count_threshold = 5
+'''
+
+
+
+def _defaults() -> dict:
+    return tomllib.loads(EXAMPLE)
+
+
+@dataclass
+class CycleConfig:
+    """A validated configuration (sections as dictionaries)."""
+
+    cycle: dict
+    inputs: dict
+    covariates: dict
+    hotspots: dict
+    emerging: dict
+    forecast: dict
+    routes: dict
+    outputs: dict
+    base_dir: Path = field(default_factory=Path.cwd)
+    source: str = ""
+
+    def path(self, value: str | None) -> Path | None:
+        """Resolve a configured path against the config folder ("" -> None)."""
+        if not value:
+            return None
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("cycle", "inputs", "covariates", "hotspots", "emerging",
+                                              "forecast", "routes", "outputs")}
+
+
+_CHOICES = {
+    ("hotspots", "kernel"): {"quartic", "gaussian", "epanechnikov", "uniform"},
+    ("hotspots", "fdr"): {"bh", "by", "none"},
+    ("emerging", "step"): {"week", "month"},
+    ("forecast", "unit"): {"cell", "lsoa", "beat"},
+    ("forecast", "horizon_days"): {7, 28},
+}
+_POSITIVE = {("hotspots", "cell_m"), ("hotspots", "distance_m"), ("emerging", "cell_m"),
+             ("emerging", "distance_m"), ("forecast", "cell_m"), ("routes", "max_walk_m"),
+             ("routes", "stops"), ("cycle", "period_days"), ("outputs", "top_n"),
+             ("outputs", "small_count_threshold"), ("emerging", "time_lag")}
+_NON_NEGATIVE = {("hotspots", "bandwidth_m"), ("hotspots", "permutations"), ("inputs", "tolerance_m"),
+                 ("forecast", "backtest_folds"), ("hotspots", "seed")}
+
+
+def _type_name(t) -> str:
+    return {bool: "true/false", int: "a whole number", float: "a number", str: "a string",
+            list: "a list"}.get(t, t.__name__)
+
+
+def validate(raw: dict, *, source: str = "", base_dir: Path | None = None) -> CycleConfig:
+    """Check every key against the example's sections, types and allowed values.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key (``section.key``), what it got and what it wants.
+    """
+    defaults = _defaults()
+    merged: dict[str, dict] = {}
+    for section in raw:
+        if section not in defaults:
+            raise ConfigError(f"unknown section; valid sections are {', '.join(defaults)}",
+                              key=section, path=source or None)
+        if not isinstance(raw[section], dict):
+            raise ConfigError("must be a [section] table", key=section, path=source or None)
+    for section, dsec in defaults.items():
+        got = raw.get(section, {})
+        sec = dict(dsec)
+        for key, value in got.items():
+            name = f"{section}.{key}"
+            if key not in dsec:
+                raise ConfigError(f"unknown key; valid keys in [{section}] are {', '.join(dsec)}",
+                                  key=name, path=source or None)
+            want = type(dsec[key])
+            ok = isinstance(value, want) and not (want is int and isinstance(value, bool))
+            if want is float and isinstance(value, int) and not isinstance(value, bool):
+                value, ok = float(value), True
+            if not ok:
+                raise ConfigError(f"got {value!r} ({type(value).__name__}); it must be {_type_name(want)}",
+                                  key=name, path=source or None)
+            sec[key] = value
+        for key, value in sec.items():
+            name = f"{section}.{key}"
+            choices = _CHOICES.get((section, key))
+            if choices is not None and value not in choices:
+                raise ConfigError(f"got {value!r}; choose one of {', '.join(map(str, sorted(choices, key=str)))}",
+                                  key=name, path=source or None)
+            if (section, key) in _POSITIVE and not value > 0:
+                raise ConfigError(f"got {value!r}; it must be greater than 0", key=name, path=source or None)
+            if (section, key) in _NON_NEGATIVE and value < 0:
+                raise ConfigError(f"got {value!r}; it must be 0 or more", key=name, path=source or None)
+        merged[section] = sec
+    _check_dates(merged, source)
+    start = merged["routes"]["start"]
+    if (len(start) != 2 or not all(isinstance(v, (int, float)) for v in start)
+            or not (49 < start[0] < 61 and -9 < start[1] < 2.5)):
+        raise ConfigError(f"got {start!r}; it must be [latitude, longitude] in England or Wales, "
+                          f"e.g. [51.4545, -2.5879]", key="routes.start", path=source or None)
+    if not all(isinstance(p, str) for p in merged["inputs"]["offences"]):
+        raise ConfigError("must be a list of file or folder paths (strings)", key="inputs.offences",
+                          path=source or None)
+    return CycleConfig(**merged, base_dir=base_dir or Path.cwd(), source=source)
+
+
+def _check_dates(merged: dict, source: str) -> None:
+    from datetime import date
+
+    for section, key in (("cycle", "end"), ("inputs", "now")):
+        v = merged[section][key]
+        if v in ("", "auto"):
+            continue
+        try:
+            date.fromisoformat(v)
+        except ValueError:
+            raise ConfigError(f"got {v!r}; it must be a date YYYY-MM-DD" +
+                              (' or "auto"' if key == "end" else ""), key=f"{section}.{key}",
+                              path=source or None) from None
+
+
+def load(path: str | Path | None) -> CycleConfig:
+    """Read and validate a TOML config; ``None`` gives the bundled defaults (the demo)."""
+    if path is None:
+        return validate({}, source="<defaults>")
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError("config file not found; write one with `hotspot init cycle.toml`", path=path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=path) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text; save the config as UTF-8", path=path) from None
+    return validate(raw, source=str(path), base_dir=path.resolve().parent)
