@@ -1,0 +1,450 @@
+"""Validation, quarantine and reconciliation of offence rows.
+
+Readers turn every input row into a *staged* row (the offences columns plus ``postcode``) and
+record the first problem they find in a :class:`Flags` object. :func:`finalise` adds the checks
+that need the whole run (future dates, missing and duplicate ids), splits accepted from
+quarantined rows and :func:`read_offences` reconciles the counts per file.
+
+Checks, in order (a row is quarantined for the first that fails):
+
+=========================  ==========================================================================
+reason                     rule
+=========================  ==========================================================================
+missing_id                 extract row with an empty id (police.uk rows get ``puk:<file>:<line>``)
+missing_date               empty date/time (police.uk: empty ``Month``)
+unparseable_date           text that is not a date (police.uk: not ``YYYY-MM``)
+inverted_time_range        ``occurred_to`` earlier than ``occurred_from``
+unparseable_coordinates    coordinate text that is not a number
+swapped_coordinates        latitude in -8.7..2 and longitude in 49.8..60.9 (Britain, swapped); or
+                           easting above 700 km with northing below it (BNG, swapped)
+invalid_coordinates        easting outside 0..700 km / northing outside 0..1300 km, latitude outside
+                           49.8..60.9 or longitude outside -8.7..2 (Great Britain)
+missing_coordinates        no coordinates and no postcode (rows with a postcode are accepted with
+                           NaN easting/northing for :mod:`hotspot.geography.geocode`)
+unknown_offence_type       not a police.uk crime type nor in the mapping's ``[offence_types]``
+future_date                after ``now`` (a date-only ``now`` means the end of that day)
+duplicate_id               an id already accepted earlier in this run (inputs in the order given,
+                           rows in file order): the first valid occurrence wins
+=========================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from hotspot.errors import ArgumentError, InputError
+from hotspot.geography.crs import BNG_BOUNDS, UK_LONLAT_BOUNDS, to_bng
+from hotspot.schema import OFFENCE_COLUMNS, QUARANTINE_REASONS
+
+STAGE_COLUMNS = [c for c in OFFENCE_COLUMNS if c not in ("serious_violence", "sv_category")] + ["postcode"]
+QUARANTINE_COLUMNS = ["source_file", "source_line", "reason", "detail", "offence_id", "raw"]
+
+
+class Flags:
+    """First quarantine reason and detail per row (``""`` while the row is good)."""
+
+    def __init__(self, n: int) -> None:
+        self.reason = np.full(n, "", dtype=object)
+        self.detail = np.full(n, "", dtype=object)
+
+    def flag(self, mask, reason: str, detail) -> None:
+        """Set ``reason``/``detail`` where ``mask`` is True and no earlier reason is set.
+
+        ``detail`` is a string, an array/Series aligned with the rows, or a callable taking the
+        boolean mask of newly flagged rows and returning their details (see :func:`lazy`).
+        """
+        if reason not in QUARANTINE_REASONS:
+            raise ValueError(f"unknown quarantine reason {reason!r}")
+        m = np.asarray(mask, dtype=bool) & (self.reason == "")
+        if not m.any():
+            return
+        self.reason[m] = reason
+        if callable(detail):
+            self.detail[m] = np.asarray(list(detail(m)), dtype=object)
+        else:
+            self.detail[m] = detail if isinstance(detail, str) else np.asarray(detail, dtype=object)[m]
+
+    @property
+    def ok(self) -> np.ndarray:
+        return self.reason == ""
+
+
+def lazy(template: str, *columns):
+    """A detail builder formatting ``template`` with each column's value, for flagged rows only.
+
+    Examples
+    --------
+    >>> flags.flag(bad, "unparseable_date", lazy("Month {!r} is not YYYY-MM", month))
+    """
+    arrays = [np.asarray(c, dtype=object) for c in columns]
+    return lambda m: [template.format(*vals) for vals in zip(*(a[m] for a in arrays))]
+
+
+def _esc(text: str) -> str:
+    """Escape braces so ``text`` is literal inside a :meth:`str.format` template."""
+    return str(text).replace("{", "{{").replace("}", "}}")
+
+
+# ---- coordinate checks ----------------------------------------------------------------------
+
+def _numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Text to float; returns values, empty mask, unparseable mask."""
+    t = s.fillna("").astype(str).str.strip()
+    empty = (t == "").to_numpy()
+    v = pd.to_numeric(t.where(~empty, None), errors="coerce").to_numpy(dtype=float, copy=True)
+    bad = ~empty & ~np.isfinite(v)
+    v[bad] = np.nan
+    return v, empty, bad
+
+
+def check_bng(e_txt: pd.Series, n_txt: pd.Series, flags: Flags, names=("easting", "northing")
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse and check British National Grid coordinates.
+
+    Returns
+    -------
+    x, y : ndarray
+        Metres (NaN where missing or bad).
+    missing : ndarray of bool
+        Both values empty.
+    """
+    x, ex, bx = _numbers(e_txt)
+    y, ey, by = _numbers(n_txt)
+    ne, nn = names
+
+    def detail(suffix: str):
+        return lazy(f"{_esc(ne)} {{!r}}, {_esc(nn)} {{!r}}{_esc(suffix)}", e_txt, n_txt)
+
+    flags.flag(bx | by, "unparseable_coordinates", detail(" are not numbers"))
+    flags.flag(ex ^ ey, "unparseable_coordinates", detail(": one of the pair is empty"))
+    x0, y0, x1, y1 = BNG_BOUNDS
+    good = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+    swapped = ~good & (y >= x0) & (y <= x1) & (x > x1) & (x <= y1)
+    flags.flag(swapped, "swapped_coordinates", detail(f": {ne} and {nn} appear swapped"))
+    looks_deg = (np.abs(x) <= 180) & (np.abs(y) <= 90) & np.isfinite(x)
+    flags.flag(~good & np.isfinite(x) & np.isfinite(y) & looks_deg, "invalid_coordinates",
+               detail(" look like degrees; map the columns as longitude/latitude"))
+    flags.flag(~good & np.isfinite(x) & np.isfinite(y), "invalid_coordinates",
+               detail(f" outside the British National Grid (0..{x1:.0f}, 0..{y1:.0f} m)"))
+    keep = good & flags.ok
+    x = np.where(keep, x, np.nan)
+    y = np.where(keep, y, np.nan)
+    return x, y, ex & ey
+
+
+def check_lonlat(lon_txt: pd.Series, lat_txt: pd.Series, flags: Flags
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse and check WGS84 longitude/latitude and transform them to BNG metres.
+
+    Returns
+    -------
+    x, y : ndarray
+        BNG metres (NaN where missing or bad).
+    missing : ndarray of bool
+        Both values empty.
+    """
+    lon, elon, blon = _numbers(lon_txt)
+    lat, elat, blat = _numbers(lat_txt)
+
+    def detail(suffix: str):
+        return lazy("longitude {!r}, latitude {!r}" + _esc(suffix), lon_txt, lat_txt)
+
+    flags.flag(blon | blat, "unparseable_coordinates", detail(" are not numbers"))
+    flags.flag(elon ^ elat, "unparseable_coordinates", detail(": one of the pair is empty"))
+    lo0, la0, lo1, la1 = UK_LONLAT_BOUNDS
+    good = (lon >= lo0) & (lon <= lo1) & (lat >= la0) & (lat <= la1)
+    swapped = ~good & (lat >= lo0) & (lat <= lo1) & (lon >= la0) & (lon <= la1)
+    flags.flag(swapped, "swapped_coordinates", detail(": latitude and longitude appear swapped"))
+    flags.flag(~good & np.isfinite(lon) & np.isfinite(lat), "invalid_coordinates",
+               detail(f" outside Great Britain (longitude {lo0}..{lo1}, latitude {la0}..{la1})"))
+    keep = good & flags.ok
+    x = np.full(len(lon), np.nan)
+    y = np.full(len(lon), np.nan)
+    if keep.any():
+        x[keep], y[keep] = to_bng(lon[keep], lat[keep])
+    return x, y, elon & elat
+
+
+# ---- run-level checks -----------------------------------------------------------------------
+
+def now_limit(now) -> tuple[pd.Timestamp, bool]:
+    """The instant after which a date is in the future.
+
+    Returns
+    -------
+    limit : Timestamp
+    inclusive : bool
+        True when ``limit`` itself is already the future (date-only ``now``: next midnight).
+    """
+    if now is None:
+        return pd.Timestamp.now().tz_localize(None), False
+    if isinstance(now, datetime):
+        ts = pd.Timestamp(now)
+        return (ts.tz_convert("Europe/London").tz_localize(None) if ts.tz else ts), False
+    if isinstance(now, date):
+        return pd.Timestamp(now) + pd.Timedelta(days=1), True
+    if isinstance(now, str):
+        try:
+            ts = pd.Timestamp(now.strip())
+        except (ValueError, TypeError):
+            raise ArgumentError("now", now, "a date such as 2021-06-30 (or an ISO date-time)") from None
+        if len(now.strip()) <= 10:
+            return ts + pd.Timedelta(days=1), True
+        return (ts.tz_convert("Europe/London").tz_localize(None) if ts.tz else ts), False
+    raise ArgumentError("now", now, "a date string YYYY-MM-DD, a date or a datetime")
+
+
+def check_future(staged: pd.DataFrame, flags: Flags, now) -> None:
+    """Quarantine rows dated after ``now`` (month-only rows: a month starting after it)."""
+    limit, inclusive = now_limit(now)
+    t = staged["occurred_at"]
+    when = t.where(t.notna(), pd.to_datetime(staged["month"].where(staged["month"] != ""), format="%Y-%m",
+                                             errors="coerce"))
+    fut = (when >= limit) if inclusive else (when > limit)
+    fut = fut.fillna(False).to_numpy(dtype=bool)
+    if fut.any():
+        shown = t.dt.strftime("%Y-%m-%d %H:%M").where(t.notna(), staged["month"])
+        flags.flag(fut, "future_date", lazy("{} is after " + str(now if now is not None else "now"), shown))
+
+
+def check_duplicates(ids: pd.Series, flags: Flags, seen: set) -> None:
+    """Quarantine ids already accepted in this run (updates ``seen`` with this batch's new ids)."""
+    ok = flags.ok
+    cand = ids[ok]
+    dup_prev = cand.isin(seen).to_numpy()
+    dup_here = cand.duplicated(keep="first").to_numpy()
+    dup = np.zeros(len(ids), dtype=bool)
+    dup[np.flatnonzero(ok)] = dup_prev | dup_here
+    flags.flag(dup, "duplicate_id", lazy("offence id {!r} already seen earlier in this run", ids))
+    seen.update(ids[flags.ok].tolist())
+
+
+def quarantine_frame(raw: pd.DataFrame, staged: pd.DataFrame, flags: Flags) -> pd.DataFrame:
+    """Quarantined rows: source, 1-based line, reason, detail, id and the original values as JSON."""
+    bad = ~flags.ok
+    if not bad.any():
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "source_line" else object)
+                             for c in QUARANTINE_COLUMNS})
+    records = raw.loc[bad].to_dict("records")
+    return pd.DataFrame({
+        "source_file": staged["source_file"].to_numpy()[bad],
+        "source_line": staged["source_line"].to_numpy(dtype=np.int64)[bad],
+        "reason": flags.reason[bad],
+        "detail": flags.detail[bad],
+        "offence_id": staged["offence_id"].fillna("").astype(str).to_numpy()[bad],
+        "raw": [json.dumps(r, ensure_ascii=False) for r in records],
+    })
+
+
+def file_report(n: int, flags: Flags, fmt: str) -> dict:
+    """Per-file counts (``rows_read == accepted + quarantined``)."""
+    reasons = pd.Series(flags.reason[~flags.ok]).value_counts().sort_index()
+    return {"rows_read": int(n), "accepted": int(flags.ok.sum()), "quarantined": int((~flags.ok).sum()),
+            "by_reason": {str(k): int(v) for k, v in reasons.items()}, "format": fmt}
+
+
+def totals(files: Mapping[str, dict]) -> dict:
+    """Sum per-file counts."""
+    out = {"rows_read": 0, "accepted": 0, "quarantined": 0, "by_reason": {}}
+    for entry in files.values():
+        for k in ("rows_read", "accepted", "quarantined"):
+            out[k] += int(entry[k])
+        for r, n in entry["by_reason"].items():
+            out["by_reason"][r] = out["by_reason"].get(r, 0) + int(n)
+    out["by_reason"] = dict(sorted(out["by_reason"].items()))
+    return out
+
+
+# ---- the entry point ------------------------------------------------------------------------
+
+@dataclass
+class IngestResult:
+    """Validated offences, the rows set aside and the reconciliation report.
+
+    Attributes
+    ----------
+    accepted : DataFrame
+        :data:`~hotspot.schema.OFFENCE_COLUMNS` + ``postcode`` (``""`` if none); easting/northing
+        in BNG metres, NaN for rows that :mod:`hotspot.geography.geocode` places by postcode.
+    quarantine : DataFrame
+        ``source_file, source_line, reason, detail, offence_id, raw`` (``raw``: the original
+        values as a JSON object of column -> text).
+    report : dict
+        ``files`` (per file: ``rows_read, accepted, quarantined, by_reason, format``), ``totals``
+        and ``inputs`` (per path given: the same counts summed over the files it holds).
+    """
+
+    accepted: pd.DataFrame
+    quarantine: pd.DataFrame
+    report: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Unit:
+    input: str      # the path the user gave
+    source: str     # the file name used as source_file and report key
+    kind: str       # "text", "gzip", "gpkg", "zipmember"
+    path: Path
+    member: str | None = None
+
+
+def expand_inputs(paths: Sequence[str | Path]) -> list[_Unit]:
+    """Files to read, in order: folders recursively (``*-street.csv`` only when present, else
+    every ``.csv``, ``.csv.gz``, ``.gpkg`` and ``.zip``), zips member by member, files as given.
+
+    Raises
+    ------
+    InputError
+        A path is missing, empty, binary, given twice, or a folder/zip without offence files.
+    """
+    from hotspot.ingest.extract import sniff
+    from hotspot.ingest.policeuk import STREET_SUFFIX, zip_members
+
+    units: list[_Unit] = []
+
+    def add_file(given: Path, f: Path, kind: str) -> None:
+        if kind == "zip":
+            units.extend(_Unit(str(given), f"{f}/{m}", "zipmember", f, m) for m in zip_members(f))
+        else:
+            units.append(_Unit(str(given), str(f), kind, f))
+
+    for p in paths:
+        p = Path(p)
+        kind = sniff(p)
+        if kind == "dir":
+            files = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+            street = [f for f in files if f.name.lower().endswith(STREET_SUFFIX)]
+            files = street or [f for f in files
+                               if f.name.lower().endswith((".csv", ".csv.gz", ".gpkg", ".zip"))]
+            if not files:
+                raise InputError("the folder holds no offence files (*.csv, *.csv.gz, *.gpkg, *.zip or "
+                                 "police.uk YYYY-MM/*-street.csv)", path=p)
+            for f in files:
+                add_file(p, f, sniff(f))
+        else:
+            add_file(p, p, kind)
+    seen: dict[tuple, str] = {}
+    for u in units:
+        key = (u.path.resolve(), u.member)
+        if key in seen:
+            raise InputError(f"this file is given more than once (also via {seen[key]!r}); pass each "
+                             "file, folder or zip once", path=u.source)
+        seen[key] = u.input
+    return units
+
+
+def _load(unit: _Unit, mapping: dict) -> tuple[pd.DataFrame, np.ndarray]:
+    from hotspot.ingest.extract import decode, parse_csv_text, read_gpkg, read_table
+    from hotspot.ingest.policeuk import read_zip_member
+
+    if unit.kind == "gpkg":
+        return read_gpkg(unit.path, mapping["source"]["layer"])
+    if unit.kind == "zipmember":
+        data = read_zip_member(unit.path, unit.member)
+        if b"\x00" in data[:8192]:
+            raise InputError("binary zip member; expected a police.uk CSV", path=unit.source)
+        return parse_csv_text(decode(data, unit.source), unit.source)
+    return read_table(unit.path)
+
+
+def _stage(raw: pd.DataFrame, lines: np.ndarray, unit: _Unit, mapping: dict):
+    """Detect the format from the columns and stage the rows."""
+    from hotspot.ingest.canonical import is_canonical_header, stage_canonical
+    from hotspot.ingest.extract import stage_extract
+    from hotspot.ingest.policeuk import is_policeuk_header, looks_like_policeuk, stage_policeuk
+    from hotspot.schema import POLICEUK_COLUMNS
+
+    if is_policeuk_header(raw.columns):
+        staged, flags = stage_policeuk(raw, lines, unit.source)
+        return "policeuk", staged, flags, None
+    if is_canonical_header(raw.columns):
+        staged, flags, stored = stage_canonical(raw, lines, unit.source)
+        return "canonical", staged, flags, stored
+    if looks_like_policeuk(raw.columns) and not mapping["columns"]:
+        missing = [c for c in POLICEUK_COLUMNS if c not in raw.columns]
+        raise InputError(f"looks like a police.uk street-level CSV but lacks the columns {missing}; "
+                         "use the file exactly as downloaded from data.police.uk", path=unit.source)
+    staged, flags = stage_extract(raw, lines, unit.source, mapping)
+    return ("gpkg-extract" if unit.kind == "gpkg" else "extract"), staged, flags, None
+
+
+def read_offences(paths: Sequence[str | Path] | str | Path, *, mapping: Mapping | str | Path | None = None,
+                  now=None, rules: Mapping | str | Path | None = None, postcodes=None) -> IngestResult:
+    """Read, validate and classify offences from any supported input.
+
+    Parameters
+    ----------
+    paths : path or list of paths
+        police.uk street-level CSVs, folders of ``YYYY-MM/*-street.csv`` or the published zip;
+        timestamped extracts (CSV, CSV.gz, GeoPackage); canonical CSVs. Formats are detected from
+        the content (header), not the extension.
+    mapping : dict or path, optional
+        Column mapping for extracts (see :mod:`hotspot.ingest.extract`).
+    now : str, date or datetime, optional
+        Dates after this are ``future_date`` (default: now). ``"2021-06-30"`` means the end of that day.
+    rules : dict or path, optional
+        Serious-violence rules (see :mod:`hotspot.ingest.classify`). Canonical CSVs keep their stored
+        classification unless rules are given.
+    postcodes : optional
+        Accepted for interface symmetry and ignored: postcodes are resolved by geocoding.
+
+    Returns
+    -------
+    IngestResult
+
+    Raises
+    ------
+    InputError
+        A file cannot be read at all (not UTF-8, not a CSV, binary, empty, required columns
+        missing); the message names the file and the fix. Nothing is returned in part.
+    """
+    from hotspot.ingest.classify import classify, load_rules
+    from hotspot.ingest.extract import load_mapping
+    from hotspot.progress import track
+
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    paths = list(paths)
+    if not paths:
+        raise ArgumentError("paths", paths, "at least one offence file, folder or zip")
+    cfg = load_mapping(mapping)
+    rule_cfg = load_rules(rules)  # validate up front, before any reading
+    now_limit(now)
+    units = expand_inputs(paths)
+    seen: set = set()
+    accepted, quarantines = [], []
+    files: dict[str, dict] = {}
+    inputs: dict[str, dict] = {}
+    for unit in track(units, desc="reading offences", total=len(units), unit="file"):
+        raw, lines = _load(unit, cfg)
+        fmt, staged, flags, stored = _stage(raw, lines, unit, cfg)
+        check_future(staged, flags, now)
+        check_duplicates(staged["offence_id"], flags, seen)
+        ok = flags.ok
+        good = staged.loc[ok]
+        if stored is not None and rules is None:
+            good = good.assign(serious_violence=stored.loc[ok, "serious_violence"].to_numpy(),
+                               sv_category=stored.loc[ok, "sv_category"].to_numpy())
+        else:
+            good = classify(good, rule_cfg)
+        accepted.append(good)
+        quarantines.append(quarantine_frame(raw, staged, flags))
+        files[unit.source] = file_report(len(staged), flags, fmt)
+        inputs.setdefault(unit.input, {"files": 0})["files"] += 1
+    for name in inputs:
+        inputs[name].update(totals({k: v for k, v in files.items()
+                                    if any(u.source == k and u.input == name for u in units)}))
+    cols = list(OFFENCE_COLUMNS) + ["postcode"]
+    acc = pd.concat(accepted, ignore_index=True)[cols] if accepted else pd.DataFrame(columns=cols)
+    acc = acc.astype({"knife": bool, "domestic": bool, "serious_violence": bool, "source_line": "int64",
+                      "easting": "float64", "northing": "float64", "occurred_at": "datetime64[ns]"})
+    quarantine = pd.concat(quarantines, ignore_index=True)
+    report = {"files": files, "totals": totals(files), "inputs": inputs}
+    return IngestResult(accepted=acc, quarantine=quarantine, report=report)
