@@ -1,0 +1,536 @@
+"""Youth-work and patrol walking routes through the hotspots expected to be busiest.
+
+``plan_route`` picks the candidates with the highest expected violence in a time window that fit
+into a walking loop from a start point, orders them (nearest neighbour then 2-opt), and times the
+walk. Distances are straight lines multiplied by a detour factor, or shortest paths on a
+:mod:`networkx` street graph when one is given. Writers produce GPX 1.1 (written with
+:mod:`xml.etree`, no gpxpy), GeoJSON, a printable table (CSV or HTML) and a Folium layer.
+
+References
+----------
+Rosenkrantz, D. J., Stearns, R. E. and Lewis, P. M. (1977). An analysis of several heuristics for
+the traveling salesman problem. SIAM Journal on Computing 6(3), 563-581.
+Croes, G. A. (1958). A method for solving traveling-salesman problems. Operations Research 6(6),
+791-812.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from hotspot.errors import ArgumentError, InputError
+from hotspot.schema import BNG
+
+GPX_NS = "http://www.topografix.com/GPX/1/1"
+_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+@dataclass
+class Window:
+    """A weekly time window such as ``Fri 18:00-23:00`` (``end`` may pass midnight)."""
+
+    weekday: int  # 0 = Monday
+    start: dt.time
+    end: dt.time
+
+    @property
+    def hours(self) -> float:
+        """Length of the window in hours."""
+        s = self.start.hour + self.start.minute / 60
+        e = self.end.hour + self.end.minute / 60
+        return (e - s) % 24 or 24.0
+
+    def next_start(self, after: dt.datetime) -> dt.datetime:
+        """The first start of this window at or after ``after``."""
+        day = after.date() + dt.timedelta(days=(self.weekday - after.weekday()) % 7)
+        cand = dt.datetime.combine(day, self.start)
+        return cand if cand >= after else cand + dt.timedelta(days=7)
+
+
+def _parse_window(text: str) -> Window:
+    """Parse ``"Fri 18:00-23:00"`` (day name, 24-hour start and end; end may pass midnight).
+
+    A private stand-in until ``hotspot.forecast.profile.parse_window`` exists.
+    """
+    m = re.fullmatch(r"\s*([A-Za-z]{3})[a-z]*\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", str(text))
+    if not m or m.group(1).lower() not in _DAYS:
+        raise ArgumentError("window", text, 'a day and hours like "Fri 18:00-23:00"')
+    h1, m1, h2, m2 = (int(g) for g in m.groups()[1:])
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59:
+        raise ArgumentError("window", text, "hours 00-23 and minutes 00-59")
+    return Window(_DAYS.index(m.group(1).lower()), dt.time(h1, m1), dt.time(h2 % 24, m2))
+
+
+def parse_window(text: str) -> Window:
+    """Parse a window string with :func:`hotspot.forecast.profile.parse_window` when available.
+
+    Falls back to the private :func:`_parse_window` (which also accepts minutes) otherwise.
+    """
+    try:
+        from hotspot.forecast.profile import parse_window as _pw  # type: ignore
+    except ImportError:  # forecast stage not installed
+        return _parse_window(text)
+    w = _pw(text)
+    return Window(int(w.day), dt.time(int(w.start)), dt.time(int(w.end)))
+
+
+@dataclass
+class Route:
+    """A planned walking loop.
+
+    Attributes
+    ----------
+    stops : DataFrame
+        One row per visited hotspot in walking order: ``order, name, x, y, lon, lat, expected,
+        leg_m, cumulative_m, arrival, departure``.
+    legs : list of ndarray
+        BNG coordinates (n, 2) of each leg: start -> stop 1, ..., last stop -> start.
+    start_xy : tuple of float
+        Start point in BNG metres.
+    total_m : float
+        Length of the loop in metres (including the walk back to the start).
+    start_time, end_time : datetime
+        Departure from and return to the start.
+    skipped : DataFrame
+        Candidates not visited, with the reason.
+    """
+
+    stops: pd.DataFrame
+    legs: list[np.ndarray]
+    start_xy: tuple[float, float]
+    total_m: float
+    start_time: dt.datetime
+    end_time: dt.datetime
+    skipped: pd.DataFrame = field(default_factory=pd.DataFrame)
+    params: dict = field(default_factory=dict)
+
+
+# ---- distances ---------------------------------------------------------------------------------
+
+def _straight_matrix(xy: np.ndarray, detour: float) -> np.ndarray:
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    return d * detour
+
+
+def _graph_matrix(xy: np.ndarray, graph, weight: str = "length") -> tuple[np.ndarray, list]:
+    """Shortest-path distances between the graph nodes nearest to each point.
+
+    Nodes need ``x`` and ``y`` attributes in BNG metres; edges a ``length`` (metres; Euclidean
+    length of the edge when missing). The walk from a point to its nearest node is added.
+    """
+    import networkx as nx
+
+    nodes = list(graph.nodes)
+    if not nodes:
+        raise ArgumentError("graph", "an empty graph", "a networkx graph with nodes")
+    try:
+        nxy = np.array([[graph.nodes[n]["x"], graph.nodes[n]["y"]] for n in nodes], dtype=float)
+    except KeyError:
+        raise ArgumentError("graph", "nodes without x/y", "nodes with 'x' and 'y' attributes in "
+                            "EPSG:27700 metres") from None
+    near_i = np.argmin(np.hypot(xy[:, None, 0] - nxy[None, :, 0], xy[:, None, 1] - nxy[None, :, 1]), axis=1)
+    snap = np.hypot(xy[:, 0] - nxy[near_i, 0], xy[:, 1] - nxy[near_i, 1])
+
+    def w(u, v, d):
+        if weight in d:
+            return d[weight]
+        a, b = graph.nodes[u], graph.nodes[v]
+        return float(np.hypot(a["x"] - b["x"], a["y"] - b["y"]))
+
+    n = len(xy)
+    mat = np.full((n, n), np.inf)
+    paths: list[list[Any]] = [[None] * n for _ in range(n)]
+    for i in range(n):
+        src = nodes[near_i[i]]
+        dist, path = nx.single_source_dijkstra(graph, src, weight=w)
+        for j in range(n):
+            tgt = nodes[near_i[j]]
+            if tgt in dist:
+                mat[i, j] = dist[tgt] + snap[i] + snap[j] if i != j else 0.0
+                paths[i][j] = [tuple(xy[i])] + [(graph.nodes[p]["x"], graph.nodes[p]["y"])
+                                                 for p in path[tgt]] + [tuple(xy[j])]
+    return mat, paths
+
+
+# ---- ordering ----------------------------------------------------------------------------------
+
+def tour_length(order: Sequence[int], dist: np.ndarray) -> float:
+    """Length of the closed loop ``0 -> order... -> 0`` (index 0 is the start)."""
+    seq = [0, *order, 0]
+    return float(sum(dist[a, b] for a, b in zip(seq[:-1], seq[1:])))
+
+
+def nearest_neighbour(idx: Sequence[int], dist: np.ndarray) -> list[int]:
+    """Order ``idx`` by repeatedly walking to the nearest unvisited point, starting from 0."""
+    left = list(idx)
+    order: list[int] = []
+    cur = 0
+    while left:
+        nxt = min(left, key=lambda j: (dist[cur, j], j))
+        order.append(nxt)
+        left.remove(nxt)
+        cur = nxt
+    return order
+
+
+def two_opt(order: Sequence[int], dist: np.ndarray, max_rounds: int = 100) -> list[int]:
+    """Improve a loop from the start (index 0) by reversing segments while it gets shorter.
+
+    References
+    ----------
+    Croes, G. A. (1958). A method for solving traveling-salesman problems. Operations Research 6(6).
+    """
+    seq = [0, *order, 0]
+    best = tour_length(order, dist)
+    for _ in range(max_rounds):
+        improved = False
+        for i in range(1, len(seq) - 2):
+            for k in range(i + 1, len(seq) - 1):
+                a, b, c, d = seq[i - 1], seq[i], seq[k], seq[k + 1]
+                delta = dist[a, c] + dist[b, d] - dist[a, b] - dist[c, d]
+                if delta < -1e-9:
+                    seq[i:k + 1] = seq[i:k + 1][::-1]
+                    best += delta
+                    improved = True
+        if not improved:
+            break
+    return seq[1:-1]
+
+
+def order_stops(idx: Sequence[int], dist: np.ndarray) -> list[int]:
+    """Nearest neighbour then 2-opt ordering of ``idx`` as a loop from index 0."""
+    return two_opt(nearest_neighbour(idx, dist), dist)
+
+
+# ---- planning ----------------------------------------------------------------------------------
+
+def _start_xy(start) -> tuple[float, float]:
+    from hotspot.geography.crs import to_bng
+
+    try:
+        lat, lon = (float(v) for v in start)
+    except (TypeError, ValueError):
+        raise ArgumentError("start", start, "a (lat, lon) pair in WGS84 degrees") from None
+    if not (49.0 <= lat <= 61.5 and -9.0 <= lon <= 2.5):
+        raise ArgumentError("start", start, "(lat, lon) in degrees inside Great Britain "
+                            "(lat 49 to 61.5, lon -9 to 2.5); did you swap them?")
+    x, y = to_bng(np.array([lon]), np.array([lat]))
+    return float(x[0]), float(y[0])
+
+
+def _candidates(candidates: pd.DataFrame) -> pd.DataFrame:
+    df = pd.DataFrame(candidates).copy()
+    if "expected" not in df.columns and "count" in df.columns:
+        df["expected"] = df["count"]
+    missing = [c for c in ("x", "y", "expected") if c not in df.columns]
+    if missing:
+        raise ArgumentError("candidates", f"columns {list(df.columns)}",
+                            f"a table with x, y (BNG metres), expected (or count); missing {missing}")
+    if "name" not in df.columns:
+        df["name"] = [f"Hotspot {i + 1}" for i in range(len(df))]
+    df["expected"] = pd.to_numeric(df["expected"], errors="coerce")
+    df = df[np.isfinite(df["x"]) & np.isfinite(df["y"]) & df["expected"].notna()]
+    return df.sort_values("expected", ascending=False, kind="mergesort").reset_index(drop=True)
+
+
+def plan_route(candidates: pd.DataFrame, start: tuple[float, float], *, max_walk_m: float = 5000.0,
+               stops: int = 8, detour: float = 1.3, graph=None, speed_kmh: float = 4.5,
+               dwell_min: float = 15.0, start_time: dt.datetime | None = None,
+               max_candidates: int = 60) -> Route:
+    """Plan a walking loop from ``start`` through the hotspots expected to be busiest.
+
+    Candidates are taken in decreasing ``expected`` order; each is kept if the best loop found
+    through the kept ones plus it (nearest neighbour + 2-opt) is still within ``max_walk_m``
+    (greedy with a feasibility check), until ``stops`` are kept.
+
+    Parameters
+    ----------
+    candidates : DataFrame
+        ``x, y`` (EPSG:27700 metres), ``expected`` (expected offences in the window; ``count`` is
+        used when there is no ``expected``), ``name``.
+    start : (lat, lon)
+        Start and end of the loop, WGS84 degrees.
+    max_walk_m : float
+        Longest loop, metres (walking distance, so including the detour factor).
+    stops : int
+        Most hotspots to visit.
+    detour : float
+        Ratio of walking to straight-line distance (ignored when ``graph`` is given).
+    graph : networkx.Graph, optional
+        Street graph; nodes with ``x, y`` (BNG), edges with ``length`` (metres).
+    speed_kmh, dwell_min : float
+        Walking speed and time spent at each stop.
+    start_time : datetime, optional
+        Departure time (default: now, to the minute).
+    max_candidates : int
+        Only the top ``max_candidates`` by expected are considered (bounds the run time).
+
+    Returns
+    -------
+    Route
+    """
+    if not max_walk_m > 0:
+        raise ArgumentError("max_walk_m", max_walk_m, "a positive distance in metres")
+    if int(stops) < 1:
+        raise ArgumentError("stops", stops, "at least 1")
+    if not detour >= 1:
+        raise ArgumentError("detour", detour, "a factor >= 1 (walking is never shorter than a straight line)")
+    if not speed_kmh > 0:
+        raise ArgumentError("speed_kmh", speed_kmh, "a positive walking speed")
+    if dwell_min < 0:
+        raise ArgumentError("dwell_min", dwell_min, "minutes >= 0")
+    sxy = _start_xy(start)
+    cand = _candidates(candidates).head(max_candidates)
+    xy = np.vstack([[sxy], cand[["x", "y"]].to_numpy(float)]) if len(cand) else np.array([sxy])
+    if graph is not None:
+        dist, paths = _graph_matrix(xy, graph)
+    else:
+        dist, paths = _straight_matrix(xy, detour), None
+
+    kept: list[int] = []
+    order: list[int] = []
+    reasons = {}
+    for i in range(1, len(xy)):
+        if len(kept) >= int(stops):
+            reasons[i] = "stop limit reached"
+            continue
+        if not np.isfinite(dist[0, i]) or not np.isfinite(dist[i, 0]):
+            reasons[i] = "not reachable on the street graph"
+            continue
+        trial = order_stops(kept + [i], dist)
+        if tour_length(trial, dist) <= max_walk_m + 1e-6:
+            kept.append(i)
+            order = trial
+        else:
+            reasons[i] = "loop would exceed the maximum walk"
+
+    start_time = start_time or dt.datetime.now().replace(second=0, microsecond=0)
+    speed = speed_kmh * 1000 / 3600  # m/s
+    seq = [0, *order, 0]
+    rows, legs = [], []
+    t = start_time
+    cum = 0.0
+    for k, (a, b) in enumerate(zip(seq[:-1], seq[1:])):
+        leg = float(dist[a, b])
+        cum += leg
+        t = t + dt.timedelta(seconds=leg / speed)
+        legs.append(np.asarray(paths[a][b], dtype=float) if paths is not None else xy[[a, b]])
+        if b != 0:
+            r = cand.iloc[b - 1]
+            rows.append({"order": k + 1, "name": str(r["name"]), "x": float(r["x"]), "y": float(r["y"]),
+                         "expected": float(r["expected"]), "leg_m": leg, "cumulative_m": cum,
+                         "arrival": t, "departure": t + dt.timedelta(minutes=dwell_min)})
+            t = t + dt.timedelta(minutes=dwell_min)
+    stops_df = pd.DataFrame(rows, columns=["order", "name", "x", "y", "expected", "leg_m", "cumulative_m",
+                                           "arrival", "departure"])
+    if len(stops_df):
+        from hotspot.geography.crs import to_wgs84
+
+        lon, lat = to_wgs84(stops_df["x"].to_numpy(), stops_df["y"].to_numpy())
+        stops_df.insert(4, "lon", lon)
+        stops_df.insert(5, "lat", lat)
+    else:
+        stops_df.insert(4, "lon", pd.Series(dtype=float))
+        stops_df.insert(5, "lat", pd.Series(dtype=float))
+    skipped = cand.iloc[[i - 1 for i in sorted(reasons)]][["name", "x", "y", "expected"]].copy()
+    skipped["reason"] = [reasons[i] for i in sorted(reasons)]
+    return Route(stops=stops_df, legs=legs, start_xy=sxy, total_m=float(cum), start_time=start_time,
+                 end_time=t, skipped=skipped.reset_index(drop=True),
+                 params={"max_walk_m": max_walk_m, "stops": int(stops), "detour": detour,
+                         "graph": graph is not None, "speed_kmh": speed_kmh, "dwell_min": dwell_min,
+                         "start_latlon": tuple(float(v) for v in start)})
+
+
+# ---- outputs -----------------------------------------------------------------------------------
+
+def _lonlat(xy: np.ndarray) -> np.ndarray:
+    from hotspot.geography.crs import to_wgs84
+
+    lon, lat = to_wgs84(np.asarray(xy)[:, 0], np.asarray(xy)[:, 1])
+    return np.column_stack([lon, lat])
+
+
+def _iso(t: dt.datetime) -> str:
+    """ISO 8601 local time (naive times are Europe/London wall-clock), for GeoJSON and tables."""
+    return pd.Timestamp(t).isoformat()
+
+
+def _gpx_time(t: dt.datetime) -> str:
+    """GPX times are UTC (``...Z``); naive times are Europe/London wall-clock times."""
+    ts = pd.Timestamp(t)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("Europe/London", ambiguous=False, nonexistent="shift_forward")
+    return ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def route_to_gpx(route: Route, *, name: str = "Youth-work route") -> bytes:
+    """GPX 1.1 bytes: one ``wpt`` per stop, a ``rte`` (start, stops, start) and a ``trk`` of the legs."""
+    ET.register_namespace("", GPX_NS)
+    q = lambda tag: f"{{{GPX_NS}}}{tag}"  # noqa: E731
+    root = ET.Element(q("gpx"), {"version": "1.1", "creator": "hotspot"})
+    meta = ET.SubElement(root, q("metadata"))
+    ET.SubElement(meta, q("name")).text = name
+    ET.SubElement(meta, q("time")).text = _gpx_time(route.start_time)
+    start_ll = _lonlat(np.array([route.start_xy]))[0]
+
+    def pt(parent, tag, lon, lat, when=None, label=None, desc=None):
+        e = ET.SubElement(parent, q(tag), {"lat": f"{lat:.7f}", "lon": f"{lon:.7f}"})
+        if when is not None:
+            ET.SubElement(e, q("time")).text = _gpx_time(when)
+        if label is not None:
+            ET.SubElement(e, q("name")).text = label
+        if desc is not None:
+            ET.SubElement(e, q("desc")).text = desc
+        return e
+
+    for r in route.stops.itertuples():
+        pt(root, "wpt", r.lon, r.lat, r.arrival, f"{r.order}. {r.name}",
+           f"expected {r.expected:.1f}; arrive {r.arrival:%H:%M}, leave {r.departure:%H:%M}")
+    rte = ET.SubElement(root, q("rte"))
+    ET.SubElement(rte, q("name")).text = name
+    pt(rte, "rtept", start_ll[0], start_ll[1], route.start_time, "Start")
+    for r in route.stops.itertuples():
+        pt(rte, "rtept", r.lon, r.lat, r.arrival, f"{r.order}. {r.name}")
+    pt(rte, "rtept", start_ll[0], start_ll[1], route.end_time, "Finish")
+    trk = ET.SubElement(root, q("trk"))
+    ET.SubElement(trk, q("name")).text = name
+    seg = ET.SubElement(trk, q("trkseg"))
+    coords = np.vstack(route.legs) if route.legs else np.array([route.start_xy])
+    for lon, lat in _lonlat(coords):
+        pt(seg, "trkpt", lon, lat)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def write_gpx(route: Route, path: str | Path, **kwargs) -> Path:
+    """Write the route as GPX 1.1 (atomic)."""
+    from hotspot.io import write_bytes
+
+    return write_bytes(path, route_to_gpx(route, **kwargs))
+
+
+def route_geojson(route: Route) -> dict:
+    """The route as a WGS84 GeoJSON FeatureCollection: the loop line and one point per stop."""
+    feats = []
+    if route.legs:
+        line = _lonlat(np.vstack(route.legs))
+        feats.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": line.round(7).tolist()},
+                      "properties": {"kind": "route", "total_m": round(route.total_m, 1),
+                                     "start": _iso(route.start_time), "end": _iso(route.end_time)}})
+    for r in route.stops.itertuples():
+        feats.append({"type": "Feature",
+                      "geometry": {"type": "Point", "coordinates": [round(r.lon, 7), round(r.lat, 7)]},
+                      "properties": {"kind": "stop", "order": int(r.order), "name": r.name,
+                                     "expected": round(float(r.expected), 3),
+                                     "arrival": _iso(r.arrival), "departure": _iso(r.departure)}})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def write_geojson(route: Route, path: str | Path) -> Path:
+    """Write :func:`route_geojson` (atomic)."""
+    from hotspot.io import write_text
+
+    return write_text(path, json.dumps(route_geojson(route), indent=1))
+
+
+def route_table(route: Route) -> pd.DataFrame:
+    """Printable table: order, name, arrival/departure (HH:MM), leg and cumulative km, expected."""
+    t = route.stops
+    return pd.DataFrame({
+        "stop": t["order"], "hotspot": t["name"],
+        "arrive": [f"{a:%a %H:%M}" for a in t["arrival"]],
+        "leave": [f"{d:%H:%M}" for d in t["departure"]],
+        "leg_km": (t["leg_m"] / 1000).round(2), "cumulative_km": (t["cumulative_m"] / 1000).round(2),
+        "expected": t["expected"].round(2),
+    })
+
+
+def route_table_html(route: Route, *, title: str = "Youth-work route",
+                     handling: str = "OFFICIAL-SENSITIVE") -> str:
+    """A printable, self-contained HTML page with the stop table (all text escaped)."""
+    tab = route_table(route)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in tab.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+                   for row in tab.itertuples(index=False))
+    h = html.escape(handling)
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
+            "td,th{border:1px solid #999;padding:3px 8px}.h{font-weight:bold;text-align:center}"
+            "@media print{@page{size:A4;margin:12mm}}</style></head><body>"
+            f"<div class='h'>{h}</div><h1>{html.escape(title)}</h1>"
+            f"<p>Start {route.start_time:%a %d %b %Y %H:%M}, back by {route.end_time:%H:%M}; "
+            f"{route.total_m / 1000:.2f} km, {len(tab)} stops.</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            f"<div class='h'>{h}</div></body></html>")
+
+
+def write_table(route: Route, path: str | Path, **kwargs) -> Path:
+    """Write the stop table as CSV (``.csv``) or printable HTML (``.html``), atomically."""
+    from hotspot.io import write_csv, write_text
+
+    path = Path(path)
+    if path.suffix.lower() in (".html", ".htm"):
+        return write_text(path, route_table_html(route, **kwargs))
+    return write_csv(path, route_table(route))
+
+
+def route_layer(route: Route, name: str = "Route"):
+    """A :class:`folium.FeatureGroup` with the loop and numbered stops (escaped popups)."""
+    import folium
+
+    from hotspot.publish.assets import esc
+
+    fg = folium.FeatureGroup(name=esc(name), show=True)
+    if route.legs:
+        line = _lonlat(np.vstack(route.legs))
+        folium.PolyLine([(lat, lon) for lon, lat in line], color="#6a3d9a", weight=4, opacity=0.8,
+                        tooltip=esc(f"{name}: {route.total_m / 1000:.2f} km")).add_to(fg)
+    for r in route.stops.itertuples():
+        label = esc(f"{r.order}. {r.name}")
+        popup = (f"<b>{label}</b><br>arrive {r.arrival:%H:%M}, leave {r.departure:%H:%M}"
+                 f"<br>expected {r.expected:.1f}")
+        folium.Marker((r.lat, r.lon), tooltip=label, popup=folium.Popup(popup, max_width=260),
+                      icon=folium.DivIcon(html=f"<div class='hs-route-stop'>{int(r.order)}</div>",
+                                          icon_size=(22, 22), icon_anchor=(11, 11))).add_to(fg)
+    return fg
+
+
+def read_candidates(path: str | Path, *, layer: str | None = None) -> pd.DataFrame:
+    """Read route candidates from a GeoPackage/GeoJSON of points or polygons.
+
+    Polygons are represented by a point on the surface. Needs an ``expected`` or ``count`` column;
+    the name is taken from ``name``, ``beat_name``, ``lsoa_name`` or the row number.
+    """
+    import geopandas as gpd
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found; pass a GeoPackage of forecast units or hotspots", path=path)
+    try:
+        gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"could not read as a vector file ({exc}); pass a GeoPackage or GeoJSON",
+                         path=path) from None
+    if gdf.crs is None:
+        raise InputError("layer has no CRS; set it to EPSG:27700", path=path)
+    gdf = gdf.to_crs(BNG)
+    col = "expected" if "expected" in gdf.columns else "count" if "count" in gdf.columns else None
+    if col is None:
+        raise InputError(f"needs an 'expected' or 'count' column; found {list(gdf.columns)}", path=path,
+                         column="expected")
+    pts = gdf.geometry.representative_point()
+    name = next((c for c in ("name", "beat_name", "lsoa_name", "unit") if c in gdf.columns), None)
+    return pd.DataFrame({"x": pts.x.to_numpy(), "y": pts.y.to_numpy(),
+                         "expected": pd.to_numeric(gdf[col], errors="coerce").to_numpy(),
+                         "name": gdf[name].astype(str).to_numpy() if name
+                         else [f"Hotspot {i + 1}" for i in range(len(gdf))]})

@@ -1,0 +1,176 @@
+"""The offline tasking map: self-contained, escaped, and it really renders in a browser."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import EVIL
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.fixture(scope="module")
+def map_html(tmp_path_factory, areas, lsoa_stats, gistar_cells, kde_surface, emerging_cells,
+             forecast_units, top_hotspots):
+    from hotspot.publish.maps import save_map, tasking_map
+    from hotspot.publish.routes import plan_route
+
+    from hotspot.geography.crs import to_wgs84
+
+    lon, lat = to_wgs84(np.array([356500.0]), np.array([171500.0]))
+    route = plan_route(top_hotspots.assign(expected=top_hotspots["count"]), (lat[0], lon[0]), max_walk_m=20000)
+    m = tasking_map(kde=kde_surface, gistar=gistar_cells, emerging=emerging_cells, forecast=forecast_units,
+                    areas=areas, lsoa_stats=lsoa_stats, top=top_hotspots, route=route, title=EVIL,
+                    handling="OFFICIAL-SENSITIVE")
+    path = tmp_path_factory.mktemp("map") / "map.html"
+    save_map(m, path)
+    return path
+
+
+def test_no_external_script_or_link(map_html):
+    page = map_html.read_text()
+    tags = re.findall(r"<(?:script|link|img)\b[^>]*>", page, re.I)
+    assert tags, "the page has no tags at all"
+    assert not [t for t in tags if re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", t, re.I)]
+    assert "cdn.jsdelivr" not in page and "cdnjs" not in page and "code.jquery" not in page
+    assert map_html.stat().st_size < 10_000_000
+
+
+def test_malicious_text_is_escaped(map_html):
+    page = map_html.read_text()
+    assert "<img src=x" not in page
+    assert "<script>window.pwned" not in page
+    assert "${alert(2)}" not in page
+    assert "{{7*7}}" not in page and ">49<" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_layers_and_handling_label_present(map_html):
+    page = map_html.read_text()
+    for name in ["KDE density", "Gi* hot and cold spots", "Emerging hot spots", "Forecast: next week",
+                 "LSOA: IMD decile", "LSOA: Universal Credit rate", "LSOA: serious violence rate", "Beats",
+                 "Local authorities", "Top hotspots", "Route"]:
+        assert name in page, name
+    assert page.count("OFFICIAL-SENSITIVE") >= 2
+    assert "L.control.scale" in page and "L.Control.Search" in page and "Fullscreen" in page.replace("FullScreen", "Fullscreen")
+
+
+def test_unknown_cdn_reference_is_refused():
+    from hotspot.errors import InputError
+    from hotspot.publish.assets import inline_assets
+
+    with pytest.raises(InputError, match="not vendored"):
+        inline_assets('<script src="https://example.org/evil.js"></script>')
+
+
+def test_bad_tiles_argument():
+    from hotspot.errors import ArgumentError
+    from hotspot.publish.maps import tasking_map
+
+    with pytest.raises(ArgumentError, match="tiles"):
+        tasking_map(tiles="ftp://nope")
+
+
+def _png_pixels(data: bytes) -> np.ndarray:
+    """Decode an 8-bit RGB/RGBA non-interlaced PNG (what Chromium writes) into an array."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+            ch = {2: 3, 6: 4}[ctype]
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw = np.frombuffer(zlib.decompress(idat), dtype=np.uint8).reshape(h, 1 + w * ch)
+    out = np.zeros((h, w * ch), dtype=np.int32)
+    prev = np.zeros(w * ch, dtype=np.int32)
+    for r in range(h):
+        f, line = raw[r, 0], raw[r, 1:].astype(np.int32)
+        cur = np.zeros_like(line)
+        for i in range(len(line)):
+            a = cur[i - ch] if i >= ch else 0
+            b = prev[i]
+            c = prev[i - ch] if i >= ch else 0
+            if f == 0:
+                pred = 0
+            elif f == 1:
+                pred = a
+            elif f == 2:
+                pred = b
+            elif f == 3:
+                pred = (a + b) // 2
+            else:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+            cur[i] = (line[i] + pred) & 0xFF
+        out[r], prev = cur, cur
+    return out.reshape(h, w, ch)
+
+
+def _chromium(args: list[str], tmp: Path, timeout: float = 60) -> subprocess.CompletedProcess:
+    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9",
+            "--proxy-bypass-list=<-loopback>", "--no-first-run", "--disable-extensions",
+            f"--user-data-dir={tmp / 'profile'}", "--virtual-time-budget=5000"]
+    return subprocess.run(base + args, capture_output=True, timeout=timeout, text=False)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed")
+def test_map_loads_offline_in_chromium(map_html, tmp_path):
+    res = _chromium(["--dump-dom", map_html.as_uri()], tmp_path)
+    dom = res.stdout.decode("utf-8", "replace")
+    assert "leaflet-container" in dom, res.stderr.decode()[-2000:]
+    assert "leaflet-control-layers" in dom and "leaflet-control-scale" in dom
+    assert "leaflet-image-layer" in dom  # the KDE overlay
+    assert dom.count("hs-num") >= 3  # numbered markers
+    assert "leaflet-control-search" in dom
+    # the malicious name is text, not an element: no <img src="x"> and the script did not run
+    assert '<img src="x"' not in dom and "pwned" not in dom.split("</head>")[-1].replace("window.pwned=1", "")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed")
+def test_map_screenshot_not_blank(map_html, tmp_path):
+    shot = tmp_path / "shot.png"
+    _chromium([f"--screenshot={shot}", "--window-size=400,300", map_html.as_uri()], tmp_path)
+    px = _png_pixels(shot.read_bytes())[..., :3]
+    assert px.shape[0] > 100 and px.std() > 10
+    assert len(np.unique(px.reshape(-1, 3), axis=0)) > 20
+
+
+def test_many_cells_are_merged_by_class(gistar_cells):
+    from hotspot.publish.maps import gistar_layer
+
+    layer, legend = gistar_layer(gistar_cells, max_cells=10)
+    feats = layer.data["features"]
+    n_classes = (gistar_cells["class"] != 0).groupby(gistar_cells["class"]).any().sum()
+    assert len(feats) == n_classes and "merged by class" in legend
+
+
+def test_embedded_boundaries_map(tmp_path):
+    """On the embedded data set (skipped when data/boundaries.gpkg is missing)."""
+    from hotspot.paths import data_dir
+
+    if not (data_dir() / "boundaries.gpkg").exists():
+        pytest.skip("embedded data/boundaries.gpkg not generated yet")
+    from hotspot.geography.areas import load_areas
+    from hotspot.publish.maps import save_map, tasking_map
+
+    areas = load_areas()
+    out = save_map(tasking_map(areas=areas, title="Avon and Somerset"), tmp_path / "force.html")
+    page = out.read_text()
+    assert out.stat().st_size < 10_000_000
+    assert str(areas.beat["beat_name"].iloc[0]).split()[0] in page
+    assert not re.search(r"<(script|link)\b[^>]*(src|href)=['\"]?https?:", page)
