@@ -743,7 +743,7 @@ def run_cycle(cfg: CycleConfig, out: str | Path, *, public: bool | None = None, 
             if public:
                 from hotspot.publish.redact import assert_public
 
-                for rel in outputs:
+                for rel in outputs:  # every published file is scanned for a surviving small count
                     assert_public(tmp / rel, int(cfg.outputs["small_count_threshold"]))
             manifest = _manifest(ctx, cfg, results, hashes, outputs, public, cycle_id,
                                  time.perf_counter() - t_start)
@@ -778,7 +778,7 @@ def _assemble(ctx: _Context, results: list[StageResult], tmp: Path) -> dict[str,
 #: Files a public (OFFICIAL) run may publish; everything else stays in the sensitive run only.
 PUBLIC_FILES = {
     ("hotspots", "hotspots.gpkg"), ("hotspots", "top_hotspots.csv"), ("emerging", "emerging.gpkg"),
-    ("profiles", "day_hour.csv"), ("profiles", "day_hour.png"), ("profiles", "areas_beat.csv"),
+    ("profiles", "day_hour.csv"), ("profiles", "areas_beat.csv"),
     ("profiles", "areas_la.csv"), ("profiles", "by_imd_decile.csv"), ("profiles", "concentration.csv"),
     ("forecast", "forecast.gpkg"), ("publish", "tasking_map.html"), ("publish", "briefing.html"),
 }

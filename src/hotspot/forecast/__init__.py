@@ -1,1 +1,24 @@
-"""forecast stage."""
+"""forecast stage: count panels and features, baselines, a learned Poisson model, backtests,
+reopening scenarios and safe model persistence.
+
+Submodules: :mod:`~hotspot.forecast.regimes`, :mod:`~hotspot.forecast.features`,
+:mod:`~hotspot.forecast.baselines`, :mod:`~hotspot.forecast.models`,
+:mod:`~hotspot.forecast.metrics`, :mod:`~hotspot.forecast.backtest`,
+:mod:`~hotspot.forecast.scenarios`, :mod:`~hotspot.forecast.persist` (and ``profile``).
+"""
+
+from __future__ import annotations
+
+
+def __getattr__(name: str):
+    # lazy re-exports: importing the package stays cheap
+    if name == "forecast_next":
+        from hotspot.forecast.models import forecast_next
+        return forecast_next
+    if name == "rolling_origin":
+        from hotspot.forecast.backtest import rolling_origin
+        return rolling_origin
+    if name == "reopening":
+        from hotspot.forecast.scenarios import reopening
+        return reopening
+    raise AttributeError(f"module 'hotspot.forecast' has no attribute {name!r}")

@@ -1,0 +1,106 @@
+"""Full 26-fold rolling-origin backtest (5 models, 250 m cells, 7-day horizon).
+
+Runs on the embedded data set (``data/offences_extract.csv.gz``, serious violence) when it exists,
+else on a synthetic ~70,000-offence world of the same shape (tests/forecast/synthworld.py).
+Prints wall time, peak RSS, per-fold time, and, as a reference in the same run, the time of a
+plain pandas implementation of the last-4-weeks baseline (filter + groupby per origin) against
+our cumulative-sum panel for the same forecasts (ratio > 1: ours is faster). Goal: < 3 min on
+2 cores.
+
+Run: ``.venv/bin/python benchmarks/bench_backtest.py [--folds 26] [--unit cell] [--synthetic]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _offences(synthetic: bool):
+    data = ROOT / "data" / "offences_extract.csv.gz"
+    if data.exists() and not synthetic:
+        from hotspot.geography.geocode import load_offences
+
+        t = time.perf_counter()
+        off = load_offences([data]).offences
+        print(f"loaded {len(off):,} offences from {data.name} in {time.perf_counter() - t:.1f} s")
+        return off, "embedded"
+    sys.path.insert(0, str(ROOT / "tests" / "forecast"))
+    from synthworld import synthetic_offences
+
+    off = synthetic_offences(nx=120, ny=100, total=70_000.0, seed=0)
+    print(f"synthetic world: {len(off):,} offences")
+    return off, "synthetic"
+
+
+def _reference_last4(off, origins, unit_index, cell):
+    """Plain pandas: filter the last 4 weeks and count per cell, per origin."""
+    import numpy as np
+    import pandas as pd
+
+    sv = off[off["serious_violence"].astype(bool)]
+    key = ((np.floor(sv["easting"] / cell) * cell).map("{:.0f}".format) + "_"
+           + (np.floor(sv["northing"] / cell) * cell).map("{:.0f}".format))
+    sv = sv.assign(unit=key.to_numpy())
+    out = []
+    for o in origins:
+        m = (sv["occurred_at"] >= o - pd.Timedelta(weeks=4)) & (sv["occurred_at"] < o)
+        out.append(sv[m].groupby("unit").size().reindex(unit_index, fill_value=0).to_numpy() / 4)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--folds", type=int, default=26)
+    ap.add_argument("--unit", default="cell")
+    ap.add_argument("--cell", type=float, default=250.0)
+    ap.add_argument("--synthetic", action="store_true", help="use the synthetic world")
+    a = ap.parse_args()
+
+    import numpy as np
+    import pandas as pd
+
+    from hotspot.forecast.backtest import rolling_origin
+    from hotspot.forecast.baselines import LastWeeks
+    from hotspot.forecast.features import build_panel
+
+    off, source = _offences(a.synthetic)
+    areas = None
+    if a.unit != "cell":
+        from hotspot.geography.areas import load_areas
+        areas = load_areas().level(a.unit)
+    t0 = time.perf_counter()
+    res = rolling_origin(off, unit=a.unit, cell=a.cell, folds=a.folds, horizon=7, areas=areas)
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{source}: {a.folds}-fold backtest, unit={a.unit}, {res.summary['meta']['n_units']:,} units, "
+          f"5 models: {wall:.1f} s ({wall / a.folds:.2f} s/fold), peak RSS {peak:.0f} MB "
+          f"(goal < 180 s): {'OK' if wall < 180 else 'SLOW'}")
+    print(f"{'model':<16}{'hit5%':>8}{'PAI1%':>8}{'PAI5%':>8}{'PAI10%':>8}{'PEI5%':>8}{'dev':>8}{'MAE':>8}")
+    for name, d in res.summary["models"].items():
+        print(f"{name:<16}{d['hit_rate']['5']['mean']:>8.3f}{d['pai']['1']['mean']:>8.2f}"
+              f"{d['pai']['5']['mean']:>8.2f}{d['pai']['10']['mean']:>8.2f}{d['pei']['5']['mean']:>8.3f}"
+              f"{d['deviance']['mean']:>8.3f}{d['mae']['mean']:>8.3f}")
+
+    if a.unit == "cell":
+        panel = build_panel(off, unit="cell", cell=a.cell)
+        origins = [pd.Timestamp(o) for o in res.folds["origin"].unique()]
+        t = time.perf_counter()
+        ref = _reference_last4(off, origins, panel.units, a.cell)
+        t_ref = time.perf_counter() - t
+        t = time.perf_counter()
+        m = LastWeeks(4).fit(panel)
+        ours = [m.predict(o, 7) for o in origins]
+        t_ours = time.perf_counter() - t
+        assert all(np.allclose(r, o) for r, o in zip(ref, ours)), "reference and panel disagree"
+        print(f"last-4-weeks over {len(origins)} origins: pandas filter+groupby {t_ref * 1000:.1f} ms, "
+              f"panel {t_ours * 1000:.1f} ms, ratio {t_ref / max(t_ours, 1e-9):.1f}x (same values)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,321 @@
+"""Learned count model: gradient-boosted Poisson regression on the weekly-origin features.
+
+:class:`PoissonGBM` fits :class:`sklearn.ensemble.HistGradientBoostingRegressor` with
+``loss="poisson"`` on features stacked over past weekly origins (:func:`features.training_frame`)
+whose horizons end on or before the training cut-off. Prediction intervals:
+
+- ``intervals="quantile"``: two extra models with ``loss="quantile"`` at ``quantiles`` (default
+  q10 and q90), clipped so that ``q_low <= expected <= q_high`` is not forced but both are >= 0;
+- ``intervals="poisson"``: the 10% and 90% quantiles of a Poisson distribution with the predicted
+  mean (no extra fitting; ignores parameter uncertainty, so intervals are narrower);
+- ``intervals="negbin"`` (default): quantiles of a negative binomial with the predicted mean and
+  variance ``mu + alpha * mu**2``, ``alpha`` estimated by moments from the training residuals
+  (``sum((y - mu)**2 - mu) / sum(mu**2)``, floored at 0: Poisson when not over-dispersed). On the
+  embedded data the quantile models under-cover the few high-count units (they rarely get their
+  own leaves), which is why this is the default.
+
+:func:`day_hour_split` spreads a unit's expected count over day of week x hour using the unit's
+own day-hour profile shrunk towards the global profile.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
+
+from hotspot.errors import ArgumentError, InputError
+from hotspot.forecast.features import (CountPanel, build_features, feature_names, training_frame,
+                                       weekly_origins)
+
+HORIZONS = (7, 28)
+
+
+class PoissonGBM(BaseEstimator):
+    """Histogram gradient boosting with a Poisson loss, on features at weekly origins.
+
+    Parameters
+    ----------
+    horizon : int
+        Days forecast (7 or 28).
+    train_weeks : int
+        Number of weekly training origins before the cut-off.
+    max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization :
+        Passed to :class:`~sklearn.ensemble.HistGradientBoostingRegressor` (the quantile models
+        use at most 100 iterations: the quantile loss is several times slower to fit).
+    intervals : {"negbin", "quantile", "poisson"}
+        How ``predict_interval`` works (see module docstring).
+    quantiles : tuple of float
+        Lower and upper interval quantiles.
+    seed : int
+        Random state of the boosting.
+    max_rows : int or None
+        Train on a seeded random subsample of at most this many (origin, unit) rows (uniform
+        sampling keeps the Poisson mean unbiased; bounds fit time on fine grids). None: all rows.
+    n_threads : int or None
+        OpenMP threads for boosting (default 1: on a busy 2-core machine more threads
+        oversubscribe the CPU and run ~10x slower; None lets OpenMP decide).
+
+    Attributes
+    ----------
+    model_ : HistGradientBoostingRegressor
+    alpha_ : float
+        Negative-binomial over-dispersion estimated from the training residuals.
+    quantile_models_ : dict of float -> HistGradientBoostingRegressor (``intervals="quantile"``)
+    feature_names_ : list of str
+    train_start_, train_end_ : str
+        Training period (first origin, cut-off), ISO dates.
+    n_train_rows_ : int
+    panel_ : CountPanel or None
+        History used by ``predict`` when no panel is passed (dropped on save).
+    """
+
+    def __init__(self, horizon: int = 7, train_weeks: int = 52, max_iter: int = 150,
+                 learning_rate: float = 0.08, max_leaf_nodes: int = 15, min_samples_leaf: int = 40,
+                 l2_regularization: float = 1.0, intervals: str = "negbin",
+                 quantiles: tuple = (0.1, 0.9), seed: int = 0, n_threads: int | None = 1,
+                 max_rows: int | None = 200_000) -> None:
+        self.horizon = horizon
+        self.train_weeks = train_weeks
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_samples_leaf = min_samples_leaf
+        self.l2_regularization = l2_regularization
+        self.intervals = intervals
+        self.quantiles = quantiles
+        self.seed = seed
+        self.n_threads = n_threads
+        self.max_rows = max_rows
+
+    def _hgb(self, max_iter: int | None = None, **kw) -> HistGradientBoostingRegressor:
+        return HistGradientBoostingRegressor(
+            max_iter=max_iter or self.max_iter, learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes, min_samples_leaf=self.min_samples_leaf,
+            l2_regularization=self.l2_regularization, early_stopping=False,
+            random_state=self.seed, **kw)
+
+    def fit(self, panel: CountPanel, until=None, covariates: pd.DataFrame | None = None) -> "PoissonGBM":
+        """Train on origins whose horizon ends on or before ``until`` (default: the data end).
+
+        Parameters
+        ----------
+        panel : CountPanel
+        until : date-like, optional
+            Training cut-off (exclusive): no offence on or after it is used.
+        covariates : DataFrame, optional
+            Area covariates by unit id (see :func:`features.build_features`).
+        """
+        if self.horizon not in HORIZONS:
+            raise ArgumentError("horizon", self.horizon, f"one of {HORIZONS} days")
+        if self.intervals not in ("negbin", "quantile", "poisson"):
+            raise ArgumentError("intervals", self.intervals, "'negbin', 'quantile' or 'poisson'")
+        until = pd.Timestamp(until).normalize() if until is not None else panel.end
+        origins = weekly_origins(panel, until=until, n=self.train_weeks, horizon=self.horizon,
+                                 min_history_days=28)
+        if len(origins) < 2:
+            raise InputError(f"only {len(origins)} training origin(s) before {until.date()}: need at "
+                             "least 2 weeks of history plus a horizon; give more data or a later date")
+        X, y = training_frame(panel, origins, self.horizon, covariates)
+        self.feature_names_ = list(X.columns)
+        if self.max_rows is not None and len(y) > self.max_rows:
+            keep = np.sort(np.random.default_rng(self.seed).choice(len(y), self.max_rows, replace=False))
+            X, y = X.iloc[keep], y[keep]
+        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+            self.model_ = self._hgb(loss="poisson").fit(X.to_numpy(), y)
+            mu = self.model_.predict(X.to_numpy())
+            self.quantile_models_ = {}
+            if self.intervals == "quantile":
+                for q in self.quantiles:
+                    self.quantile_models_[float(q)] = self._hgb(
+                        min(self.max_iter, 100), loss="quantile", quantile=float(q)).fit(X.to_numpy(), y)
+        self.alpha_ = float(max(0.0, np.sum((y - mu) ** 2 - mu) / max(np.sum(mu ** 2), 1e-12)))
+        self.train_start_ = str(origins[0].date())
+        self.train_end_ = str(until.date())
+        self.n_train_rows_ = int(len(y))  # after subsampling
+        self.has_covariates_ = covariates is not None
+        self.panel_ = panel
+        self.covariates_ = covariates
+        return self
+
+    def _features(self, origin, panel, covariates) -> pd.DataFrame:
+        if not hasattr(self, "model_"):
+            raise ArgumentError("model", "unfitted PoissonGBM", "a fitted model: call fit() first")
+        p = panel if panel is not None else getattr(self, "panel_", None)
+        if p is None:
+            raise ArgumentError("panel", None, "the offence history (a CountPanel) for a loaded model")
+        cov = covariates if covariates is not None else getattr(self, "covariates_", None)
+        X = build_features(p, origin, self.horizon, cov)
+        if list(X.columns) != self.feature_names_:
+            raise InputError(f"features {list(X.columns)} differ from those the model was trained on "
+                             f"{self.feature_names_}; pass the same covariates as at training")
+        return X
+
+    def predict(self, origin, horizon: int | None = None, panel: CountPanel | None = None,
+                covariates: pd.DataFrame | None = None) -> np.ndarray:
+        """Expected count per unit over ``[origin, origin + horizon)``."""
+        if horizon is not None and horizon != self.horizon:
+            raise ArgumentError("horizon", horizon, f"{self.horizon} (the horizon this model was "
+                                "trained for); train another model for other horizons")
+        X = self._features(origin, panel, covariates)
+        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+            return np.clip(self.model_.predict(X.to_numpy()), 0.0, None)
+
+    def predict_interval(self, origin, panel: CountPanel | None = None,
+                         covariates: pd.DataFrame | None = None) -> pd.DataFrame:
+        """``expected``, ``q10``, ``q90`` (names follow ``quantiles``) per unit."""
+        X = self._features(origin, panel, covariates).to_numpy()
+        lo_q, hi_q = (float(q) for q in self.quantiles)
+        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+            mu = np.clip(self.model_.predict(X), 0.0, None)
+            if self.intervals == "quantile" and self.quantile_models_:
+                lo = np.clip(self.quantile_models_[lo_q].predict(X), 0.0, None)
+                hi = np.clip(self.quantile_models_[hi_q].predict(X), 0.0, None)
+        if self.intervals == "quantile" and self.quantile_models_:
+            lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+        elif self.intervals == "negbin" and self.alpha_ > 1e-9:
+            n = 1.0 / self.alpha_
+            mu_ = np.maximum(mu, 1e-12)
+            lo = stats.nbinom.ppf(lo_q, n, n / (n + mu_))
+            hi = stats.nbinom.ppf(hi_q, n, n / (n + mu_))
+        else:
+            lo = stats.poisson.ppf(lo_q, np.maximum(mu, 1e-12))
+            hi = stats.poisson.ppf(hi_q, np.maximum(mu, 1e-12))
+        p = panel if panel is not None else self.panel_
+        names = [f"q{round(lo_q * 100):02d}", f"q{round(hi_q * 100):02d}"]
+        return pd.DataFrame({"expected": mu, names[0]: lo, names[1]: hi}, index=p.units)
+
+
+def day_hour_profiles(panel: CountPanel, until, *, prior: float = 20.0,
+                      weeks: int = 52) -> np.ndarray:
+    """Per-unit day-of-week x hour shares, shape ``(n_units, 7, 24)``, rows summing to 1.
+
+    Uses events of the ``weeks`` weeks before ``until``. Each unit's profile is
+    ``(counts_u + prior * global) / (n_u + prior)``: units with few events take the global shape.
+    """
+    until = pd.Timestamp(until)
+    t = pd.DatetimeIndex(panel.ev_time)
+    keep = (t < until) & (t >= until - pd.Timedelta(weeks=weeks))
+    u = panel.ev_unit[keep]
+    slot = (t[keep].dayofweek * 24 + t[keep].hour).to_numpy()
+    n = len(panel.units)
+    counts = np.zeros((n, 168))
+    np.add.at(counts, (u, slot), 1.0)
+    glob = counts.sum(axis=0) + 1.0  # +1: no empty slot in the global shape
+    glob /= glob.sum()
+    prof = (counts + prior * glob) / (counts.sum(axis=1, keepdims=True) + prior)
+    return prof.reshape(n, 7, 24)
+
+
+def day_hour_split(panel: CountPanel, expected: np.ndarray, until, *, prior: float = 20.0,
+                   top: int | None = 50) -> pd.DataFrame:
+    """Expected offences by unit, day of week (0 = Monday) and hour.
+
+    Parameters
+    ----------
+    expected : ndarray
+        Expected count per unit over the horizon.
+    until : date-like
+        Forecast origin: profiles use only earlier events.
+    top : int or None
+        Keep only the ``top`` units by expected count (None: all) plus a force-wide ``"ALL"``
+        row set summed over every unit.
+
+    Returns
+    -------
+    DataFrame
+        Long table ``unit, day_of_week, day, hour, expected``.
+    """
+    prof = day_hour_profiles(panel, until, prior=prior)
+    split = prof * np.asarray(expected, float)[:, None, None]
+    order = np.argsort(-np.asarray(expected), kind="stable")
+    sel = order if top is None else order[:top]
+    days = np.array(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+    frames = []
+    d_idx, h_idx = np.meshgrid(np.arange(7), np.arange(24), indexing="ij")
+    for name, grid in [("ALL", split.sum(axis=0))] + [(panel.units[i], split[i]) for i in sel]:
+        frames.append(pd.DataFrame({"unit": name, "day_of_week": d_idx.ravel(),
+                                    "day": days[d_idx.ravel()], "hour": h_idx.ravel(),
+                                    "expected": grid.ravel()}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def forecast_next(offences: pd.DataFrame, origin, horizon: int = 7, unit: str = "cell", *,
+                  cell: float = 250.0, areas=None, model: PoissonGBM | None = None,
+                  covariates: pd.DataFrame | None = None, serious_only: bool = True,
+                  top_day_hour: int | None = 50, seed: int = 0, return_model: bool = False):
+    """Forecast the next ``horizon`` days from ``origin`` for every unit.
+
+    Parameters
+    ----------
+    offences : DataFrame
+        Geocoded offences; only those strictly before ``origin`` are used.
+    origin : date-like
+        First forecast day.
+    horizon : {7, 28}
+    unit : {"cell", "lsoa", "beat"}
+    cell : float
+        Cell size in metres for ``unit="cell"``.
+    areas : hotspot.geography.areas.Areas, optional
+        Boundaries for areal units (default: the embedded boundaries when ``unit`` is areal).
+    model : PoissonGBM, optional
+        A fitted (e.g. loaded) model; default: train a new one on the data before ``origin``.
+    covariates : DataFrame, optional
+        Area covariates by unit id.
+    top_day_hour : int or None
+        Units kept in the day x hour table (plus the ``"ALL"`` total).
+    return_model : bool
+        Also return the (trained or given) model, e.g. to save it.
+
+    Returns
+    -------
+    (GeoDataFrame, DataFrame) or (GeoDataFrame, DataFrame, PoissonGBM)
+        Layer ``unit, expected, q10, q90, rank`` + geometry (cell square or area polygon) in
+        EPSG:27700, sorted by rank; and the day x hour split (:func:`day_hour_split`).
+    """
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from hotspot.forecast.features import build_panel
+    from hotspot.schema import BNG
+
+    origin = pd.Timestamp(origin).normalize()
+    sel = offences[pd.to_datetime(offences["occurred_at"]) < origin]
+    if len(sel) == 0:
+        raise InputError(f"no offences before the forecast origin {origin.date()}")
+    last = pd.to_datetime(sel["occurred_at"]).max()
+    if (origin - last).days > 14:
+        raise ArgumentError("origin", str(origin.date()), f"a date within 14 days after the last "
+                            f"offence ({last.date()}): later origins would read the gap as no crime")
+    poly = None
+    if unit != "cell":
+        if areas is None:
+            from hotspot.geography.areas import load_areas
+            areas = load_areas()
+        poly = areas.level(unit)
+    panel = build_panel(sel, unit=unit, cell=cell, serious_only=serious_only, areas=poly,
+                        end=origin - pd.Timedelta(days=1))
+    if model is None:
+        model = PoissonGBM(horizon=horizon, seed=seed).fit(panel, until=origin, covariates=covariates)
+    elif model.horizon != horizon:
+        raise ArgumentError("horizon", horizon, f"{model.horizon} (the loaded model's horizon)")
+    pred = model.predict_interval(origin, panel=panel, covariates=covariates)
+    pred.columns = ["expected", "q10", "q90"]
+    pred.index.name = "unit"
+    pred = pred.reset_index()
+    pred["rank"] = pred["expected"].rank(ascending=False, method="first").astype(int)
+    if unit == "cell":
+        geoms = [box(x - cell / 2, y - cell / 2, x + cell / 2, y + cell / 2)
+                 for x, y in zip(panel.x, panel.y)]
+    else:
+        g = poly.set_index(poly[f"{unit}_code"].astype(str)).geometry
+        geoms = g.reindex(pred["unit"]).to_numpy()
+    layer = gpd.GeoDataFrame(pred, geometry=list(geoms), crs=BNG)
+    layer["origin"] = str(origin.date())
+    layer["horizon_days"] = int(horizon)
+    layer = layer.sort_values("rank", ignore_index=True)
+    table = day_hour_split(panel, pred["expected"].to_numpy(), origin, top=top_day_hour)
+    return (layer, table, model) if return_model else (layer, table)

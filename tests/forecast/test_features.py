@@ -1,0 +1,150 @@
+"""Count panels, regimes and leakage-free features."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotspot.errors import ArgumentError, InputError
+from hotspot.forecast.features import (WINDOWS, build_features, build_panel, cell_keys,
+                                       feature_names, training_frame, weekly_origins)
+from hotspot.forecast.regimes import bank_holidays, daily_regimes
+
+
+def _tiny():
+    # three offences in two 250 m cells
+    return pd.DataFrame({
+        "occurred_at": pd.to_datetime(["2020-01-01 10:00", "2020-01-03 23:00", "2020-01-09 01:00"]),
+        "easting": [100.0, 120.0, 600.0], "northing": [100.0, 200.0, 100.0],
+        "serious_violence": [True, True, True], "lsoa_code": ["A", "A", "B"]})
+
+
+def test_panel_counts_and_cell_keys():
+    p = build_panel(_tiny(), unit="cell", cell=250)
+    assert list(p.units) == ["0_0", "500_0"]
+    assert p.n_days == 9
+    assert p.window("2020-01-01", "2020-01-10").tolist() == [2.0, 1.0]
+    assert p.window("2020-01-02", "2020-01-04").tolist() == [1.0, 0.0]
+    assert np.allclose(p.x, [125, 625]) and np.allclose(p.area, 62500)
+    x0, y0 = cell_keys(np.array([-1.0, 249.9, 250.0]), np.array([0.0, 0, 0]), 250)
+    assert x0.tolist() == [-250, 0, 250]
+
+
+def test_panel_rejects_bad_unit_and_untimed():
+    with pytest.raises(ArgumentError, match="unit"):
+        build_panel(_tiny(), unit="ward")
+    df = _tiny().assign(occurred_at=pd.NaT)
+    with pytest.raises(InputError, match="timestamped"):
+        build_panel(df)
+
+
+def test_features_hand_counts_tiny():
+    p = build_panel(_tiny(), unit="lsoa")
+    X = build_features(p, "2020-01-09", horizon=7)
+    # before 2020-01-09: A has 2 (one within the last 7 days: 3 Jan), B has 0
+    assert X.loc["A", "c1"] == 1 and X.loc["A", "c2"] == 2 and X.loc["B", "c52"] == 0
+    assert X.loc["B", "near1"] == pytest.approx(1.0)  # B's only neighbour is A
+    assert list(X.columns) == feature_names()
+
+
+def test_no_leakage_future_changes_do_not_change_features(world):
+    origin = pd.Timestamp("2021-03-01")
+    base = build_panel(world, unit="cell", cell=250)
+    X0 = build_features(base, origin, 7)
+    # scramble everything on or after the origin: shift times and move locations
+    fut = world["occurred_at"] >= origin
+    w2 = world.copy()
+    rng = np.random.default_rng(5)
+    w2.loc[fut, "occurred_at"] = w2.loc[fut, "occurred_at"] + pd.to_timedelta(
+        rng.integers(-40, 40, fut.sum()), "h")
+    w2.loc[fut, "occurred_at"] = w2.loc[fut, "occurred_at"].clip(lower=origin)
+    w2.loc[fut, "easting"] = rng.permutation(w2.loc[fut, "easting"].to_numpy())
+    extra = world[fut].head(300).assign(occurred_at=origin + pd.Timedelta(hours=1))
+    w2 = pd.concat([w2, extra], ignore_index=True)
+    shifted = build_panel(w2, unit="cell", cell=250, units=base.units)
+    assert not np.array_equal(shifted.cum[-1], base.cum[-1])  # the future really changed
+    X1 = build_features(shifted, origin, 7)
+    pd.testing.assert_frame_equal(X0, X1)
+
+
+def test_window_counts_match_direct_count(world):
+    p = build_panel(world, unit="lsoa")
+    origin = pd.Timestamp("2020-10-05")
+    X = build_features(p, origin, 28)
+    sv = world[world["serious_violence"]]
+    for w in WINDOWS:
+        m = (sv["occurred_at"] >= origin - pd.Timedelta(weeks=w)) & (sv["occurred_at"] < origin)
+        direct = sv[m].groupby("lsoa_code").size().reindex(p.units, fill_value=0)
+        assert np.array_equal(X[f"c{w}"].to_numpy(), direct.to_numpy())
+    # the horizon Oct 5 - Nov 1 2020 is curfew, schools open; no bank holiday
+    assert X["h_nte_curfew"].iloc[0] == 1.0 and X["h_schools_open"].iloc[0] == 1.0
+    assert X["bank_holidays"].iloc[0] == 0
+
+
+def test_training_frame_targets(world):
+    p = build_panel(world, unit="beat")
+    origins = weekly_origins(p, until="2021-01-04", n=4, horizon=7)
+    assert origins[-1] == pd.Timestamp("2020-12-28")
+    X, y = training_frame(p, origins, 7)
+    assert len(X) == len(y) == 4 * len(p.units)
+    assert y[-len(p.units):].sum() == p.window("2020-12-28", "2021-01-04").sum()
+
+
+def test_regimes_and_bank_holidays():
+    r = daily_regimes("2020-03-01", "2021-08-01")
+    assert r.loc["2020-03-01", "nte_open"] == 1.0
+    assert r.loc["2020-04-15", "nte_closed"] == 1.0 and r.loc["2020-04-15", "schools_open"] == 0.0
+    assert r.loc["2020-10-01", "nte_curfew"] == 1.0
+    assert r.loc["2021-04-20", "nte_outdoor_only"] == 1.0
+    assert r.loc["2021-07-25", "nte_open"] == 1.0
+    assert np.allclose(r[["nte_closed", "nte_curfew", "nte_outdoor_only", "nte_restricted",
+                          "nte_open"]].sum(axis=1), 1.0)
+    hol = [str(d) for d in bank_holidays(2020)]
+    assert hol == ["2020-01-01", "2020-04-10", "2020-04-13", "2020-05-08", "2020-05-25",
+                   "2020-08-31", "2020-12-25", "2020-12-28"]
+    assert "2021-12-27" in [str(d) for d in bank_holidays(2021)]
+    assert "2021-12-28" in [str(d) for d in bank_holidays(2021)]
+
+
+def test_covariates_joined_with_median_fill():
+    p = build_panel(_tiny(), unit="lsoa")
+    cov = pd.DataFrame({"imd_score": [30.0], "population": [1500.0]}, index=["A"])
+    X = build_features(p, "2020-01-09", 7, covariates=cov)
+    assert X.loc["A", "cov_imd_score"] == 30.0
+    assert X.loc["B", "cov_population"] == 1500.0          # missing unit takes the median
+    assert list(X.columns) == feature_names(cov)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(60, 1200), st.sampled_from([7, 28]), st.sampled_from(["cell", "lsoa"]))
+def test_property_features_equal_on_truncated_history(world, day, horizon, unit):
+    from synthworld import synthetic_lsoas
+
+    areas = synthetic_lsoas() if unit == "lsoa" else None
+    full = build_panel(world, unit=unit, cell=250, areas=areas)
+    origin = full.start + pd.Timedelta(days=day)
+    past = world[world["occurred_at"] < origin]
+    trunc = build_panel(past, unit=unit, cell=250, units=full.units, start=full.start,
+                        end=full.end - pd.Timedelta(days=1), areas=areas)
+    pd.testing.assert_frame_equal(build_features(full, origin, horizon),
+                                  build_features(trunc, origin, horizon))
+
+
+def test_area_covariates_from_embedded_data(world):
+    from hotspot.paths import data_dir
+
+    if not (data_dir() / "covariates" / "imd2019_file7.csv").exists():
+        pytest.skip("embedded covariates missing")
+    from hotspot.forecast.features import COVARIATE_COLUMNS, area_covariates
+    from hotspot.geography.areas import load_areas
+
+    areas = load_areas()
+    cov = area_covariates(world, areas, "lsoa")
+    assert list(cov.columns) == COVARIATE_COLUMNS
+    assert set(cov.index) == set(areas.lsoa["lsoa_code"].astype(str))
+    assert cov["imd_score"].notna().all() and (cov["population"] > 0).all()
+    with pytest.raises(ArgumentError, match="level"):
+        area_covariates(world, areas, "cell")
