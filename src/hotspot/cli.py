@@ -915,24 +915,31 @@ def run_cmd(
     public: Optional[bool] = typer.Option(None, "--public/--sensitive", help="Override [cycle] public: write only "
                                           "the redacted OFFICIAL outputs (--public) or the full ones."),
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait if another run holds OUT's lock."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on Dask (needs `pip install "
+                                            "'hotspot[dask]'`): 'processes' for a local cluster, or the "
+                                            "tcp://host:port address of an existing Dask scheduler. Outputs "
+                                            "are identical to a single-process run."),
+    workers: int = typer.Option(2, "--workers", help="Worker processes of a local Dask cluster."),
 ) -> None:
     """Run the whole tasking cycle: ingest, geocode, hotspots, emerging, profiles, forecast, routes, map, briefing."""
     from hotspot.config import load
     from hotspot.cycle import run_cycle
 
-    run_cycle(load(config), out, public=public, wait=wait, log=lambda s: typer.echo(s, err=True))
+    run_cycle(load(config), out, public=public, wait=wait, log=lambda s: typer.echo(s, err=True),
+              scheduler=scheduler, workers=workers)
 
 
 @app.command("demo")
 def demo_cmd(
     out: Path = typer.Option(Path("out/demo"), "--out", help="Output folder (default out/demo)."),
     public: bool = typer.Option(False, "--public", help="Write the redacted OFFICIAL versions."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="As for `hotspot run`."),
 ) -> None:
     """The full tasking cycle on the embedded synthetic Avon and Somerset data (what `make demo` runs)."""
     from hotspot.config import load
     from hotspot.cycle import run_cycle
 
-    run_cycle(load(None), out, public=public, log=lambda s: typer.echo(s, err=True))
+    run_cycle(load(None), out, public=public, log=lambda s: typer.echo(s, err=True), scheduler=scheduler)
 
 
 @app.command("init")

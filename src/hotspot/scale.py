@@ -129,14 +129,15 @@ def load_offences_distributed(inputs: Sequence[str | Path], client=None, **kwarg
 # ---- KDE tiles --------------------------------------------------------------------------
 
 def _kde_tile(args):
-    from hotspot.hotspots.kde import kde
+    from hotspot.hotspots.kde import density_grid
 
-    x, y, spec, kw = args
-    return kde(x, y, spec, **kw).to_numpy()
+    x, y, w, spec, h, kernel, truncate = args
+    return density_grid(x, y, w, spec, h, kernel, truncate)[0]
 
 
-def kde_tiled(x: Any, y: Any, spec, *, bandwidth: float, kernel: str = "quartic", units: str = "per_km2",
-              mask: np.ndarray | None = None, tile: int = 512, truncate: float = 3.0, client=None):
+def kde_tiled(x: Any, y: Any, spec, *, bandwidth: float | None = None, kernel: str = "quartic",
+              units: str = "per_km2", weights: Any = None, mask: Any = None, tile: int = 512,
+              truncate: float = 3.0, client=None):
     """:func:`hotspot.hotspots.kde.kde` computed tile by tile (one task per tile).
 
     Parameters
@@ -144,42 +145,49 @@ def kde_tiled(x: Any, y: Any, spec, *, bandwidth: float, kernel: str = "quartic"
     tile : int
         Tile side in cells. Each tile task receives the points within the kernel's support radius
         of the tile (its halo), in input order.
+    Other parameters
+        As :func:`hotspot.hotspots.kde.kde`.
 
     Returns
     -------
     xarray.DataArray
-        Equal to the single-process surface cell for cell.
+        Equal to the single-process surface cell for cell, attributes included (the bandwidth
+        rule and the off-grid mass are computed once on the full point set; the mass off the grid
+        only visits points near the edge).
     """
-    from hotspot.grid.spec import GridSpec
-    from hotspot.kernels.kde import KERNELS, support
+    import math
 
-    if units not in ("per_km2", "per_cell"):
-        raise ArgumentError("units", units, "'per_km2' or 'per_cell' for tiled KDE")
-    if bandwidth is None or not bandwidth > 0:
-        raise ArgumentError("bandwidth", bandwidth, "a bandwidth in metres > 0 (fix it before tiling)")
-    xa = np.asarray(x, dtype=np.float64)
-    ya = np.asarray(y, dtype=np.float64)
+    from hotspot.grid.spec import GridSpec
+    from hotspot.hotspots.kde import finish_surface, prepare
+    from hotspot.kernels import kde as K
+
+    if not (isinstance(tile, int) and tile > 0):
+        raise ArgumentError("tile", tile, "a tile side in cells > 0")
+    xa, ya, w, m, h, rule, tr = prepare(x, y, spec, bandwidth=bandwidth, kernel=kernel, units=units,
+                                        weights=weights, mask=mask, truncate=truncate)
+    code = K.KERNELS[kernel]
+    t = K.support(code, tr)
+    radius = t * h
     ok = np.isfinite(xa) & np.isfinite(ya)
-    xa, ya = xa[ok], ya[ok]
-    radius = support(KERNELS[kernel], truncate) * bandwidth
     tasks, where = [], []
     for r0 in range(0, spec.ny, tile):
         for c0 in range(0, spec.nx, tile):
             ny, nx = min(tile, spec.ny - r0), min(tile, spec.nx - c0)
             sub = GridSpec(spec.x0 + c0 * spec.cell, spec.y1 - (r0 + ny) * spec.cell, spec.cell, nx, ny)
             bx0, by0, bx1, by1 = sub.bounds
-            sel = (xa > bx0 - radius) & (xa < bx1 + radius) & (ya > by0 - radius) & (ya < by1 + radius)
-            kw = {"bandwidth": bandwidth, "kernel": kernel, "units": units, "truncate": truncate,
-                  "mask": None if mask is None else mask[r0:r0 + ny, c0:c0 + nx]}
-            tasks.append((xa[sel], ya[sel], sub, kw))
+            sel = ok & (xa > bx0 - radius) & (xa < bx1 + radius) & (ya > by0 - radius) & (ya < by1 + radius)
+            tasks.append((xa[sel], ya[sel], w[sel] if w.size else w, sub, h, kernel, tr))
             where.append((r0, c0, ny, nx))
     tiles = map_tasks(_kde_tile, tasks, client)
-    out = np.empty(spec.shape)
-    for (r0, c0, ny, nx), t in zip(where, tiles):
-        out[r0:r0 + ny, c0:c0 + nx] = t
-    attrs = {"bandwidth": float(bandwidth), "kernel": kernel, "units": units, "tiles": len(tasks),
-             "tile_cells": tile, "n_points": int(xa.size), "support_radius": radius}
-    return spec.dataarray(out, name="kde", attrs=attrs)
+    dens = np.empty(spec.shape)
+    for (r0, c0, ny, nx), part in zip(where, tiles):
+        dens[r0:r0 + ny, c0:c0 + nx] = part
+    outside = float(K.outside_mass(xa, ya, w, spec.x0, spec.y1, spec.cell, spec.nx, spec.ny, h, t, code,
+                                   K.kernel_constant(code, tr)))
+    n_bad = int((~ok).sum())
+    assert math.isfinite(outside)
+    return finish_surface(dens, outside, n_bad, spec, xa, ya, w, m, h=h, rule=rule, kernel=kernel,
+                          truncate=tr, units=units, weighted=weights is not None)
 
 
 # ---- Gi* tiles --------------------------------------------------------------------------
@@ -192,7 +200,8 @@ def _window_block(block: np.ndarray, dy: np.ndarray, hw: np.ndarray, what: int) 
     return sums if what == 0 else counts
 
 
-def gistar_tiled(counts, distance: float, *, chunk: int = 512, fdr: str = "bh", client=None):
+def gistar_tiled(counts, distance: float, *, chunk: int = 512, fdr: str = "bh", seed: int | None = None,
+                 client=None):
     """Binary-weight Gi* with window sums computed on Dask chunks with a halo of the band radius.
 
     Returns
@@ -220,6 +229,6 @@ def gistar_tiled(counts, distance: float, *, chunk: int = 512, fdr: str = "bh", 
         swy, sw = da.compute(*parts, scheduler="synchronous")
     else:
         swy, sw = client.compute(parts, sync=True)
-    ds = gistar(counts, distance, fdr=fdr, window_sums=(swy, sw))
+    ds = gistar(counts, distance, fdr=fdr, seed=seed, window_sums=(swy, sw))
     ds.attrs["tiled_chunk"] = int(chunk)
     return ds

@@ -95,10 +95,34 @@ def _make_model(name: str, horizon: int, seed: int, train_weeks: int):
     return baselines.make(name)
 
 
+def _score_origin(origin: pd.Timestamp, panel: CountPanel, *, horizon: int, models: Sequence,
+                  covariates: pd.DataFrame | None, seed: int, train_weeks: int) -> list[dict]:
+    """Fit every model on data before ``origin`` and score its forecast of the next ``horizon`` days."""
+    area = panel.area if panel.kind != "cell" else None
+    y = panel.target(origin, horizon)
+    rows = []
+    for name in models:
+        m = _make_model(name, horizon, seed, train_weeks)
+        label = name if isinstance(name, str) else type(name).__name__
+        if isinstance(m, PoissonGBM):
+            m.fit(panel, until=origin, covariates=covariates)
+            pred = m.predict(origin, horizon)
+        else:
+            pred = m.fit(panel, until=origin).predict(origin, horizon)
+        sc = all_scores(pred, y, area=area)
+        rows.append({"origin": origin, "model": label, "observed_total": float(y.sum()),
+                     "forecast_total": float(np.sum(pred)), **sc})
+    return rows
+
+
 def backtest_panel(panel: CountPanel, *, folds: int = 26, horizon: int = 7,
                    models: Sequence = DEFAULT_MODELS, covariates: pd.DataFrame | None = None,
-                   seed: int = 0, train_weeks: int = 52, last_origin=None) -> pd.DataFrame:
-    """Per-fold scores of ``models`` on an existing panel (see :func:`rolling_origin`)."""
+                   seed: int = 0, train_weeks: int = 52, last_origin=None, client=None) -> pd.DataFrame:
+    """Per-fold scores of ``models`` on an existing panel (see :func:`rolling_origin`).
+
+    With a Dask ``client`` (:func:`hotspot.scale.get_client`) each origin is one task; the panel
+    is broadcast to the workers once. Scores equal the single-process ones.
+    """
     if folds < 1:
         raise ArgumentError("folds", folds, "a positive number of weekly origins")
     last = (pd.Timestamp(last_origin).normalize() if last_origin is not None
@@ -107,28 +131,22 @@ def backtest_panel(panel: CountPanel, *, folds: int = 26, horizon: int = 7,
     if origins[0] - pd.Timedelta(weeks=5) < panel.start:
         raise ArgumentError("folds", folds, f"at most {int((last - panel.start).days // 7) - 5} for "
                             f"data from {panel.start.date()} (each origin needs 5 weeks of history)")
-    area = panel.area if panel.kind != "cell" else None
-    rows = []
-    for origin in track(origins, desc="backtest folds", unit="fold"):
-        y = panel.target(origin, horizon)
-        for name in models:
-            m = _make_model(name, horizon, seed, train_weeks)
-            label = name if isinstance(name, str) else type(name).__name__
-            if isinstance(m, PoissonGBM):
-                m.fit(panel, until=origin, covariates=covariates)
-                pred = m.predict(origin, horizon)
-            else:
-                pred = m.fit(panel, until=origin).predict(origin, horizon)
-            sc = all_scores(pred, y, area=area)
-            rows.append({"origin": origin, "model": label, "observed_total": float(y.sum()),
-                         "forecast_total": float(np.sum(pred)), **sc})
-    return pd.DataFrame(rows)
+    kw = {"horizon": horizon, "models": list(models), "covariates": covariates, "seed": seed,
+          "train_weeks": train_weeks}
+    if client is None:
+        parts = [_score_origin(o, panel, **kw) for o in track(origins, desc="backtest folds", unit="fold")]
+    else:
+        from hotspot.scale import map_tasks
+
+        shared = client.scatter(panel, broadcast=True)
+        parts = map_tasks(_score_origin, origins, client, panel=shared, **kw)
+    return pd.DataFrame([r for part in parts for r in part])
 
 
 def rolling_origin(offences: pd.DataFrame, *, unit: str = "cell", cell: float = 250.0,
                    folds: int = 26, horizon: int = 7, models: Sequence = DEFAULT_MODELS,
                    areas=None, covariates: pd.DataFrame | None = None, serious_only: bool = True,
-                   seed: int = 0, train_weeks: int = 52, last_origin=None) -> BacktestResult:
+                   seed: int = 0, train_weeks: int = 52, last_origin=None, client=None) -> BacktestResult:
     """Rolling-origin backtest over weekly origins.
 
     Parameters
@@ -156,6 +174,8 @@ def rolling_origin(offences: pd.DataFrame, *, unit: str = "cell", cell: float = 
         Training origins of the learned model.
     last_origin : date-like, optional
         Latest origin (default: the horizon ends on the last day of data).
+    client : distributed.Client, optional
+        Run one Dask task per origin (:func:`hotspot.scale.get_client`).
 
     Returns
     -------
@@ -163,7 +183,7 @@ def rolling_origin(offences: pd.DataFrame, *, unit: str = "cell", cell: float = 
     """
     panel = build_panel(offences, unit=unit, cell=cell, serious_only=serious_only, areas=areas)
     table = backtest_panel(panel, folds=folds, horizon=horizon, models=models, covariates=covariates,
-                           seed=seed, train_weeks=train_weeks, last_origin=last_origin)
+                           seed=seed, train_weeks=train_weeks, last_origin=last_origin, client=client)
     meta = {"unit": unit, "cell": cell if unit == "cell" else None, "folds": folds,
             "horizon": horizon, "n_units": len(panel.units), "seed": seed,
             "first_origin": str(table["origin"].min().date()),

@@ -156,6 +156,39 @@ def density_grid(x: np.ndarray, y: np.ndarray, w: np.ndarray, spec: GridSpec, ba
     return dens, float(outside), int(n_bad)
 
 
+def prepare(x: Any, y: Any, spec: GridSpec, *, bandwidth: float | None, kernel: str, units: str,
+            weights: Any, mask: Any, truncate: float) -> tuple:
+    """Validate the arguments of :func:`kde` and resolve points, weights, mask and bandwidth.
+
+    Returns
+    -------
+    tuple
+        ``(x, y, w, mask, bandwidth, bandwidth_rule, truncate)`` as NumPy arrays and floats.
+    """
+    from hotspot.kernels.kde import KERNELS
+
+    if not isinstance(spec, GridSpec):
+        raise ArgumentError("spec", type(spec).__name__, "a hotspot.grid.spec.GridSpec")
+    if kernel not in KERNELS:
+        raise ArgumentError("kernel", kernel, "one of " + ", ".join(KERNELS))
+    if units not in UNITS:
+        raise ArgumentError("units", units, "one of " + ", ".join(UNITS))
+    try:
+        tr = float(truncate)
+    except (TypeError, ValueError):
+        raise ArgumentError("truncate", truncate, "a number of bandwidths > 0") from None
+    if not math.isfinite(tr) or tr <= 0 or tr > 20:
+        raise ArgumentError("truncate", truncate, "a number of bandwidths in (0, 20]")
+    xa, ya = as_xy(x, y)
+    w = as_weights(weights, xa.size)
+    m = as_mask(mask, spec)
+    if bandwidth is None:
+        h, rule = bandwidth_rule(xa, ya, w if w.size else None)
+    else:
+        h, rule = _check_bandwidth(bandwidth), "given"
+    return xa, ya, w, m, h, rule, tr
+
+
 def kde(x: Any, y: Any, spec: GridSpec, *, bandwidth: float | None = None, kernel: str = "quartic",
         units: str = "per_km2", weights: Any = None, mask: Any = None, truncate: float = 3.0):
     """Kernel density surface of points on an aligned grid (exact, no binning).
@@ -207,28 +240,35 @@ def kde(x: Any, y: Any, spec: GridSpec, *, bandwidth: float | None = None, kerne
        https://pro.arcgis.com/en/pro-app/latest/tool-reference/spatial-analyst/how-kernel-density-works.htm
     .. [2] Levine, N. (2013). CrimeStat IV, ch. 10.
     """
-    from hotspot.kernels.kde import KERNELS
-
-    if not isinstance(spec, GridSpec):
-        raise ArgumentError("spec", type(spec).__name__, "a hotspot.grid.spec.GridSpec")
-    if kernel not in KERNELS:
-        raise ArgumentError("kernel", kernel, "one of " + ", ".join(KERNELS))
-    if units not in UNITS:
-        raise ArgumentError("units", units, "one of " + ", ".join(UNITS))
-    try:
-        tr = float(truncate)
-    except (TypeError, ValueError):
-        raise ArgumentError("truncate", truncate, "a number of bandwidths > 0") from None
-    if not math.isfinite(tr) or tr <= 0 or tr > 20:
-        raise ArgumentError("truncate", truncate, "a number of bandwidths in (0, 20]")
-    xa, ya = as_xy(x, y)
-    w = as_weights(weights, xa.size)
-    m = as_mask(mask, spec)
-    if bandwidth is None:
-        h, rule = bandwidth_rule(xa, ya, w if w.size else None)
-    else:
-        h, rule = _check_bandwidth(bandwidth), "given"
+    xa, ya, w, m, h, rule, tr = prepare(x, y, spec, bandwidth=bandwidth, kernel=kernel, units=units,
+                                        weights=weights, mask=mask, truncate=truncate)
     dens, outside, n_bad = density_grid(xa, ya, w, spec, h, kernel, tr)
+    return finish_surface(dens, outside, n_bad, spec, xa, ya, w, m, h=h, rule=rule, kernel=kernel,
+                          truncate=tr, units=units, weighted=weights is not None)
+
+
+def finish_surface(dens: np.ndarray, outside: float, n_bad: int, spec: GridSpec, xa: np.ndarray,
+                   ya: np.ndarray, w: np.ndarray, m: np.ndarray | None, *, h: float, rule: str,
+                   kernel: str, truncate: float, units: str, weighted: bool):
+    """Mask, edge loss, units and attributes of a raw density grid (shared with tiled KDE).
+
+    Parameters
+    ----------
+    dens : ndarray (ny, nx)
+        Density per square metre from :func:`density_grid` (modified in place).
+    outside : float
+        Kernel mass off the grid; ``n_bad`` the non-finite points.
+    m : bool ndarray or None
+        Study-area mask (True inside).
+
+    Returns
+    -------
+    xarray.DataArray
+        As :func:`kde`.
+    """
+    from hotspot.kernels.kde import KERNELS, support
+
+    tr = truncate
     area = spec.cell_area
     in_grid = float(dens.sum()) * area
     total_mass = in_grid + outside
@@ -245,14 +285,12 @@ def kde(x: Any, y: Any, spec: GridSpec, *, bandwidth: float | None = None, kerne
         dens *= area
     elif total_weight > 0:  # density
         dens /= total_weight
-    from hotspot.kernels.kde import support
-
     attrs: dict[str, Any] = {
         "bandwidth": h, "bandwidth_rule": rule, "kernel": kernel,
         "support_radius": support(KERNELS[kernel], tr) * h, "units": units,
         "units_label": _UNIT_LABEL[units], "edge_loss": edge_loss, "kernel_mass": total_mass,
         "n_points": int(xa.size), "total_weight": total_weight, "dropped": n_bad,
-        "weighted": int(weights is not None), "masked": int(m is not None),
+        "weighted": int(weighted), "masked": int(m is not None),
     }
     if kernel == "gaussian":
         attrs["truncate"] = tr
