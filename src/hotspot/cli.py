@@ -869,6 +869,9 @@ def route_cmd(
     max_walk: str = typer.Option("5km", "--max-walk", help="Longest loop, e.g. 5km or 3500m."),
     stops: int = typer.Option(8, "--stops", help="Most hotspots to visit."),
     detour: float = typer.Option(1.3, "--detour", help="Walking / straight-line distance ratio."),
+    network: Optional[Path] = typer.Option(None, "--network", help="Walk along streets instead of straight "
+                                           "lines x detour: street lines (GeoPackage, GeoJSON, shapefile), an "
+                                           "OpenStreetMap extract (.osm.pbf) or GraphML with x/y in BNG."),
     speed: float = typer.Option(4.5, "--speed", help="Walking speed, km/h."),
     dwell: float = typer.Option(15.0, "--dwell", help="Minutes spent at each stop."),
     layer: Optional[str] = typer.Option(None, "--layer", help="Layer to read (default: the first)."),
@@ -890,8 +893,10 @@ def route_cmd(
     win = routes.parse_window(window)
     base = dt.datetime.fromisoformat(after) if after else dt.datetime.now()
     cand = routes.read_candidates(candidates, layer=layer)
+    graph = routes.read_street_network(network) if network else None
     route = routes.plan_route(cand, (lat, lon), max_walk_m=_publish_distance(max_walk), stops=stops,
-                              detour=detour, speed_kmh=speed, dwell_min=dwell, start_time=win.next_start(base))
+                              detour=detour, graph=graph, speed_kmh=speed, dwell_min=dwell,
+                              start_time=win.next_start(base))
     routes.write_gpx(route, out)
     routes.write_geojson(route, out.with_suffix(".geojson"))
     routes.write_table(route, out.with_suffix(".csv"))

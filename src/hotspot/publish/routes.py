@@ -4,7 +4,8 @@
 into a walking loop from a start point, orders them (nearest neighbour then 2-opt), and times the
 walk. Distances are straight lines multiplied by a detour factor, or shortest paths on a
 :mod:`networkx` street graph when one is given. Writers produce GPX 1.1 (written with
-:mod:`xml.etree`, no gpxpy), GeoJSON, a printable table (CSV or HTML) and a Folium layer.
+:mod:`xml.etree`, no gpxpy), GeoJSON, a printable table (CSV or HTML) and a Folium layer;
+:func:`route_from_geojson` reads the GeoJSON back into a :class:`Route` for the tasking map.
 
 References
 ----------
@@ -160,6 +161,81 @@ def _graph_matrix(xy: np.ndarray, graph, weight: str = "length") -> tuple[np.nda
                 paths[i][j] = [tuple(xy[i])] + [(graph.nodes[p]["x"], graph.nodes[p]["y"])
                                                  for p in path[tgt]] + [tuple(xy[j])]
     return mat, paths
+
+
+#: OSM ``highway`` values a walker cannot use.
+NOT_WALKABLE = frozenset({"motorway", "motorway_link", "trunk_link", "construction", "proposed", "raceway",
+                          "bus_guideway", "abandoned"})
+
+
+def read_street_network(path: str | Path, *, layer: str | None = None, snap_m: float = 0.5):
+    """Read a street network into a :mod:`networkx` graph for :func:`plan_route`.
+
+    Parameters
+    ----------
+    path : str or Path
+        Street centre lines as GeoPackage, GeoJSON or shapefile (any CRS, reprojected to BNG), an
+        OpenStreetMap extract (``.osm.pbf`` or ``.osm``; read by GDAL's OSM driver, layer
+        ``lines``, roads not open to walkers removed), or a GraphML file whose nodes carry ``x``
+        and ``y`` in EPSG:27700 metres.
+    layer : str, optional
+        Layer to read (default: ``lines`` for OSM, else the first).
+    snap_m : float
+        Line ends closer than this share a node (rounding to a grid of this size).
+
+    Returns
+    -------
+    networkx.Graph
+        Undirected; nodes with ``x``, ``y``; edges with ``length`` in metres (shortest kept).
+    """
+    import geopandas as gpd
+    import networkx as nx
+    import shapely
+
+    from hotspot.errors import InputError
+    from hotspot.schema import BNG
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError("street network file not found", path=path)
+    name = path.name.lower()
+    if name.endswith(".graphml"):
+        g = nx.read_graphml(path)
+        for n, d in g.nodes(data=True):
+            try:
+                d["x"], d["y"] = float(d["x"]), float(d["y"])
+            except (KeyError, ValueError):
+                raise InputError(f"node {n!r} has no numeric x/y (EPSG:27700 metres)", path=path) from None
+        for _, _, d in g.edges(data=True):
+            if "length" in d:
+                d["length"] = float(d["length"])
+        return nx.Graph(g)
+    osm = name.endswith((".osm.pbf", ".pbf", ".osm"))
+    try:
+        lines = gpd.read_file(path, layer=layer or ("lines" if osm else None), engine="pyogrio")
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
+        raise InputError(f"cannot read the street network ({exc})", path=path) from None
+    if lines.crs is None:
+        raise InputError("street network has no CRS; save it with one (e.g. EPSG:27700)", path=path)
+    if osm and "highway" in lines.columns:
+        lines = lines[lines["highway"].notna() & ~lines["highway"].isin(NOT_WALKABLE)]
+    lines = lines.to_crs(BNG).explode(index_parts=False)
+    lines = lines[lines.geom_type == "LineString"]
+    if lines.empty:
+        raise InputError("street network has no line geometries", path=path)
+    g = nx.Graph()
+    for geom in lines.geometry:
+        xy = np.round(shapely.get_coordinates(geom) / snap_m) * snap_m
+        seg = np.hypot(*np.diff(xy, axis=0).T)
+        for (a, b), length in zip(zip(map(tuple, xy[:-1]), map(tuple, xy[1:])), seg):
+            if a == b:
+                continue
+            for node in (a, b):
+                if node not in g:
+                    g.add_node(node, x=node[0], y=node[1])
+            if not g.has_edge(a, b) or g.edges[a, b]["length"] > length:
+                g.add_edge(a, b, length=float(length))
+    return g
 
 
 # ---- ordering ----------------------------------------------------------------------------------
@@ -373,10 +449,37 @@ def _gpx_time(t: dt.datetime) -> str:
     return ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: Characters XML 1.0 does not allow in a document (C0 controls other than tab, LF and CR; lone
+#: surrogates; U+FFFE and U+FFFF). ElementTree writes them as they are, so the file would not parse.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(value: object) -> str:
+    """``value`` as text that may appear in an XML 1.0 document (illegal characters dropped).
+
+    Parameters
+    ----------
+    value : object
+        Any value; converted with :func:`str`.
+
+    Returns
+    -------
+    str
+        The text without the characters XML 1.0 forbids (e.g. a vertical tab or NUL in a place
+        name), which would otherwise make the GPX file unreadable.
+    """
+    return _XML_ILLEGAL.sub("", str(value))
+
+
 def route_to_gpx(route: Route, *, name: str = "Youth-work route") -> bytes:
-    """GPX 1.1 bytes: one ``wpt`` per stop, a ``rte`` (start, stops, start) and a ``trk`` of the legs."""
+    """GPX 1.1 bytes: one ``wpt`` per stop, a ``rte`` (start, stops, start) and a ``trk`` of the legs.
+
+    The document follows the GPX 1.1 schema (http://www.topografix.com/GPX/1/1/gpx.xsd): children
+    in schema order, UTC ``xsd:dateTime`` times and text free of characters XML 1.0 forbids.
+    """
     ET.register_namespace("", GPX_NS)
     q = lambda tag: f"{{{GPX_NS}}}{tag}"  # noqa: E731
+    name = _xml_text(name)
     root = ET.Element(q("gpx"), {"version": "1.1", "creator": "hotspot"})
     meta = ET.SubElement(root, q("metadata"))
     ET.SubElement(meta, q("name")).text = name
@@ -388,9 +491,9 @@ def route_to_gpx(route: Route, *, name: str = "Youth-work route") -> bytes:
         if when is not None:
             ET.SubElement(e, q("time")).text = _gpx_time(when)
         if label is not None:
-            ET.SubElement(e, q("name")).text = label
+            ET.SubElement(e, q("name")).text = _xml_text(label)
         if desc is not None:
-            ET.SubElement(e, q("desc")).text = desc
+            ET.SubElement(e, q("desc")).text = _xml_text(desc)
         return e
 
     for r in route.stops.itertuples():
@@ -420,18 +523,26 @@ def write_gpx(route: Route, path: str | Path, **kwargs) -> Path:
 
 
 def route_geojson(route: Route) -> dict:
-    """The route as a WGS84 GeoJSON FeatureCollection: the loop line and one point per stop."""
+    """The route as a WGS84 GeoJSON FeatureCollection: the loop line and one point per stop.
+
+    The line carries ``total_m``, ``start``, ``end`` and ``leg_vertices`` (vertices in each leg, so
+    the legs can be cut apart again); each stop ``order``, ``name``, ``expected``, ``leg_m``,
+    ``cumulative_m``, ``arrival`` and ``departure``. :func:`route_from_geojson` reads it back.
+    """
     feats = []
     if route.legs:
         line = _lonlat(np.vstack(route.legs))
         feats.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": line.round(7).tolist()},
                       "properties": {"kind": "route", "total_m": round(route.total_m, 1),
-                                     "start": _iso(route.start_time), "end": _iso(route.end_time)}})
+                                     "start": _iso(route.start_time), "end": _iso(route.end_time),
+                                     "leg_vertices": [len(leg) for leg in route.legs]}})
     for r in route.stops.itertuples():
         feats.append({"type": "Feature",
                       "geometry": {"type": "Point", "coordinates": [round(r.lon, 7), round(r.lat, 7)]},
                       "properties": {"kind": "stop", "order": int(r.order), "name": r.name,
                                      "expected": round(float(r.expected), 3),
+                                     "leg_m": round(float(r.leg_m), 1),
+                                     "cumulative_m": round(float(r.cumulative_m), 1),
                                      "arrival": _iso(r.arrival), "departure": _iso(r.departure)}})
     return {"type": "FeatureCollection", "features": feats}
 
@@ -441,6 +552,135 @@ def write_geojson(route: Route, path: str | Path) -> Path:
     from hotspot.io import write_text
 
     return write_text(path, json.dumps(route_geojson(route), indent=1))
+
+
+def _split_legs(line: np.ndarray, stops: np.ndarray, tol: float = 1e-7) -> list[np.ndarray]:
+    """Cut the loop line of :func:`route_geojson` back into its legs (files without ``leg_vertices``).
+
+    The line is the legs joined end to end (start -> stop 1, ..., last stop -> start), so leg ``k``
+    ends at the first vertex from the current position that lies on stop ``k``. On a street graph
+    a stop can coincide with a street node just before it; the cut then falls one vertex early,
+    which changes neither the drawn line nor its length.
+
+    Parameters
+    ----------
+    line : ndarray (n, 2)
+        Vertices of the loop, in walking order.
+    stops : ndarray (m, 2)
+        Stop positions in walking order, same coordinates as ``line``.
+    tol : float
+        Largest coordinate difference counted as the same point.
+
+    Returns
+    -------
+    list of ndarray
+        ``m + 1`` legs whose concatenation is ``line``; the whole line as one leg when a stop is not
+        found on it.
+    """
+    legs, pos = [], 0
+    for sxy in stops:
+        hit = np.flatnonzero(np.all(np.abs(line[pos:] - sxy) <= tol, axis=1))
+        if not len(hit):
+            return [line]
+        end = pos + int(hit[0]) + 1
+        legs.append(line[pos:end])
+        pos = end
+    return [*legs, line[pos:]] if pos < len(line) else [line]
+
+
+def _features(doc: Any, path: Path) -> tuple[dict | None, list[dict]]:
+    """The route line feature (or None) and the stop features of a route GeoJSON document."""
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise InputError("not a GeoJSON FeatureCollection; pass the route.geojson written by "
+                         "'hotspot route' or the cycle", path=path)
+    feats = [f for f in doc.get("features") or [] if isinstance(f, dict)]
+    kind = lambda f: (f.get("properties") or {}).get("kind")  # noqa: E731
+    lines = [f for f in feats if kind(f) == "route" and (f.get("geometry") or {}).get("type") == "LineString"]
+    stops = [f for f in feats if kind(f) == "stop" and (f.get("geometry") or {}).get("type") == "Point"]
+    return (lines[0] if lines else None), stops
+
+
+def _stop_frame(stops: list[dict]) -> pd.DataFrame:
+    """The ``Route.stops`` table from stop features (sorted by ``order``; BNG x/y recomputed)."""
+    from hotspot.geography.crs import to_bng
+
+    cols = ["order", "name", "x", "y", "lon", "lat", "expected", "leg_m", "cumulative_m",
+            "arrival", "departure"]
+    if not stops:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
+    props = [f.get("properties") or {} for f in stops]
+    lonlat = np.array([f["geometry"]["coordinates"][:2] for f in stops], dtype=float)
+    x, y = to_bng(lonlat[:, 0], lonlat[:, 1])
+    num = lambda key: [float(p[key]) if p.get(key) is not None else np.nan for p in props]  # noqa: E731
+    df = pd.DataFrame({
+        "order": [int(p["order"]) for p in props], "name": [str(p.get("name", "")) for p in props],
+        "x": x, "y": y, "lon": lonlat[:, 0], "lat": lonlat[:, 1], "expected": num("expected"),
+        "leg_m": num("leg_m"), "cumulative_m": num("cumulative_m"),
+        "arrival": [pd.Timestamp(p["arrival"]) for p in props],
+        "departure": [pd.Timestamp(p["departure"]) for p in props],
+    }, columns=cols)
+    return df.sort_values("order", kind="mergesort").reset_index(drop=True)
+
+
+def route_from_geojson(path: str | Path) -> Route:
+    """Rebuild a :class:`Route` from the GeoJSON written by :func:`write_geojson`.
+
+    Enough of the route comes back to draw it (:func:`route_layer`) and print its table
+    (:func:`route_table`): stops in walking order with names, positions, expected counts and
+    times, the legs, the start point, the length and the start and end times.
+
+    Parameters
+    ----------
+    path : str or Path
+        A route GeoJSON: one ``LineString`` feature with ``kind: route`` (the loop, from the start
+        and back) and one ``Point`` feature per stop with ``kind: stop``.
+
+    Returns
+    -------
+    Route
+        ``stops`` as in :func:`plan_route` (BNG ``x, y`` recomputed from lon/lat, so within a few
+        millimetres of the planned ones; ``leg_m`` and ``cumulative_m`` are NaN in files written
+        before they were stored), ``legs`` in BNG metres (cut by ``leg_vertices``, or at the stops
+        in older files), an empty ``skipped`` table and ``params = {"source": "geojson"}``.
+        Planning parameters are not in the file.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, is not a GeoJSON FeatureCollection, or has no route line with
+        its ``start``, ``end`` and ``total_m`` properties.
+    """
+    from hotspot.geography.crs import to_bng
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found; pass the route.geojson written by 'hotspot route' or the cycle",
+                         path=path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"could not read as GeoJSON ({exc})", path=path) from None
+    line_f, stop_fs = _features(doc, path)
+    props = (line_f or {}).get("properties") or {}
+    if line_f is None or len(line_f["geometry"].get("coordinates") or []) < 2 or not (
+            props.get("start") and props.get("end") and props.get("total_m") is not None):
+        raise InputError("no route line (a LineString feature with kind 'route', start, end and "
+                         "total_m); pass the route.geojson written by 'hotspot route' or the cycle",
+                         path=path)
+    stops = _stop_frame(stop_fs)
+    line = np.asarray(line_f["geometry"]["coordinates"], dtype=float)[:, :2]
+    to_xy = lambda ll: np.column_stack(to_bng(ll[:, 0], ll[:, 1]))  # noqa: E731
+    sizes = props.get("leg_vertices")
+    if sizes and sum(sizes) == len(line) and min(sizes) > 0:
+        parts = np.split(line, np.cumsum(sizes)[:-1])
+    else:
+        parts = _split_legs(line, stops[["lon", "lat"]].to_numpy(float))
+    legs = [to_xy(leg) for leg in parts]
+    return Route(stops=stops, legs=legs, start_xy=(float(legs[0][0, 0]), float(legs[0][0, 1])),
+                 total_m=float(props["total_m"]), start_time=pd.Timestamp(props["start"]).to_pydatetime(),
+                 end_time=pd.Timestamp(props["end"]).to_pydatetime(),
+                 skipped=pd.DataFrame(columns=["name", "x", "y", "expected", "reason"]),
+                 params={"source": "geojson"})
 
 
 def route_table(route: Route) -> pd.DataFrame:
