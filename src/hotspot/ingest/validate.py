@@ -218,7 +218,8 @@ def check_duplicates(ids: pd.Series, flags: Flags, seen: set) -> None:
     """Quarantine ids already accepted in this run (updates ``seen`` with this batch's new ids)."""
     ok = flags.ok
     cand = ids[ok]
-    dup_prev = cand.isin(seen).to_numpy()
+    # set lookups per candidate: O(batch), where Series.isin(seen) would copy all ids seen so far
+    dup_prev = np.fromiter((v in seen for v in cand.tolist()), dtype=bool, count=len(cand))
     dup_here = cand.duplicated(keep="first").to_numpy()
     dup = np.zeros(len(ids), dtype=bool)
     dup[np.flatnonzero(ok)] = dup_prev | dup_here
