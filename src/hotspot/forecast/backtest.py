@@ -87,22 +87,24 @@ def summarise(folds: pd.DataFrame, percents=AREA_PERCENTS) -> dict:
     return out
 
 
-def _make_model(name: str, horizon: int, seed: int, train_weeks: int):
+def _make_model(name: str, horizon: int, seed: int, train_weeks: int, n_threads: int | None = 1):
     if name == "gbm":
-        return PoissonGBM(horizon=horizon, intervals="poisson", seed=seed, train_weeks=train_weeks)
+        return PoissonGBM(horizon=horizon, intervals="poisson", seed=seed, train_weeks=train_weeks,
+                          n_threads=n_threads)
     if not isinstance(name, str):
         return name
     return baselines.make(name)
 
 
 def _score_origin(origin: pd.Timestamp, panel: CountPanel, *, horizon: int, models: Sequence,
-                  covariates: pd.DataFrame | None, seed: int, train_weeks: int) -> list[dict]:
+                  covariates: pd.DataFrame | None, seed: int, train_weeks: int,
+                  n_threads: int | None = 1) -> list[dict]:
     """Fit every model on data before ``origin`` and score its forecast of the next ``horizon`` days."""
     area = panel.area if panel.kind != "cell" else None
     y = panel.target(origin, horizon)
     rows = []
     for name in models:
-        m = _make_model(name, horizon, seed, train_weeks)
+        m = _make_model(name, horizon, seed, train_weeks, n_threads)
         label = name if isinstance(name, str) else type(name).__name__
         if isinstance(m, PoissonGBM):
             m.fit(panel, until=origin, covariates=covariates)
@@ -131,8 +133,10 @@ def backtest_panel(panel: CountPanel, *, folds: int = 26, horizon: int = 7,
     if origins[0] - pd.Timedelta(weeks=5) < panel.start:
         raise ArgumentError("folds", folds, f"at most {int((last - panel.start).days // 7) - 5} for "
                             f"data from {panel.start.date()} (each origin needs 5 weeks of history)")
+    # boosting uses every core in one process (same scores: sklearn's histograms are per feature);
+    # on Dask each worker process has one thread
     kw = {"horizon": horizon, "models": list(models), "covariates": covariates, "seed": seed,
-          "train_weeks": train_weeks}
+          "train_weeks": train_weeks, "n_threads": None if client is None else 1}
     if client is None:
         parts = [_score_origin(o, panel, **kw) for o in track(origins, desc="backtest folds", unit="fold")]
     else:

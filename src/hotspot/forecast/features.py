@@ -61,6 +61,7 @@ class CountPanel:
     ev_unit: np.ndarray
     ev_time: np.ndarray
     _nb: dict = field(default_factory=dict, repr=False)
+    _features: dict = field(default_factory=dict, repr=False)
 
     @property
     def end(self) -> pd.Timestamp:
@@ -310,12 +311,25 @@ def weekly_origins(panel: CountPanel, *, until, n: int, horizon: int = 7,
     return sorted(o for o in origins if o >= first_ok)
 
 
+#: Feature frames kept per panel (about 4 MB each for 15,000 units).
+FEATURE_CACHE_SIZE = 120
+
+
 def training_frame(panel: CountPanel, origins, horizon: int = 7,
                    covariates: pd.DataFrame | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """Stack features and observed targets (counts in ``[origin, origin + horizon)``) over origins."""
     xs, ys = [], []
+    cov_key = None if covariates is None else int(pd.util.hash_pandas_object(covariates).sum())
     for o in origins:
-        xs.append(build_features(panel, o, horizon, covariates))
+        # a rolling-origin backtest asks for nearly the same origins at every fold: features of an
+        # origin depend only on the panel before it, so they are computed once per panel
+        key = (pd.Timestamp(o), int(horizon), cov_key)
+        feats = panel._features.get(key)
+        if feats is None:
+            feats = build_features(panel, o, horizon, covariates)
+            if len(panel._features) < FEATURE_CACHE_SIZE:
+                panel._features[key] = feats
+        xs.append(feats)
         ys.append(panel.target(o, horizon))
     if not xs:
         raise InputError("not enough history to train: need at least one origin with a full horizon "

@@ -63,7 +63,8 @@ class PoissonGBM(BaseEstimator):
     ----------
     model_ : HistGradientBoostingRegressor
     alpha_ : float
-        Negative-binomial over-dispersion estimated from the training residuals.
+        Negative-binomial over-dispersion estimated from the training residuals (0 unless
+        ``intervals="negbin"``).
     quantile_models_ : dict of float -> HistGradientBoostingRegressor (``intervals="quantile"``)
     feature_names_ : list of str
     train_start_, train_end_ : str
@@ -126,13 +127,15 @@ class PoissonGBM(BaseEstimator):
             X, y = X.iloc[keep], y[keep]
         with threadpool_limits(limits=self.n_threads, user_api="openmp"):
             self.model_ = self._hgb(loss="poisson").fit(X.to_numpy(), y)
-            mu = self.model_.predict(X.to_numpy())
+            # the dispersion is only needed for negative-binomial intervals (saves a pass over X)
+            mu = self.model_.predict(X.to_numpy()) if self.intervals == "negbin" else None
             self.quantile_models_ = {}
             if self.intervals == "quantile":
                 for q in self.quantiles:
                     self.quantile_models_[float(q)] = self._hgb(
                         min(self.max_iter, 100), loss="quantile", quantile=float(q)).fit(X.to_numpy(), y)
-        self.alpha_ = float(max(0.0, np.sum((y - mu) ** 2 - mu) / max(np.sum(mu ** 2), 1e-12)))
+        self.alpha_ = (float(max(0.0, np.sum((y - mu) ** 2 - mu) / max(np.sum(mu ** 2), 1e-12)))
+                       if mu is not None else 0.0)
         self.train_start_ = str(origins[0].date())
         self.train_end_ = str(until.date())
         self.n_train_rows_ = int(len(y))  # after subsampling
