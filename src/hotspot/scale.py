@@ -80,42 +80,56 @@ def _load_one(path: str, **kwargs):
     return res.offences, res.quarantine, res.report
 
 
-def load_offences_distributed(inputs: Sequence[str | Path], client=None, **kwargs):
-    """:func:`hotspot.geography.geocode.load_offences` with one task per input file.
+def _ids(part) -> np.ndarray:
+    return part[0]["offence_id"].to_numpy(dtype=object)
 
-    Returns
-    -------
-    OffencesResult
-        Equal to the single-process result on the same inputs (rows, order, quarantine, report).
-    """
-    import geopandas as gpd
 
-    from hotspot.geography.geocode import OffencesResult
+def _rest(part) -> tuple:
+    return part[1], part[2], part[0].iloc[:0]
 
-    paths = [str(p) for p in inputs]
-    parts = map_tasks(_load_one, paths, client, **kwargs)
-    offences = pd.concat([p[0] for p in parts], ignore_index=True)
-    offences = gpd.GeoDataFrame(offences, geometry="geometry", crs=parts[0][0].crs)
-    quarantine = pd.concat([p[1] for p in parts], ignore_index=True)
+
+def _split(part, dup: np.ndarray) -> tuple:
+    """Drop the rows whose id an earlier file already had; return (kept, moved to quarantine)."""
+    from hotspot.geography.geocode import _quarantine_rows
+
+    offences = part[0]
+    moved = _quarantine_rows(offences.loc[dup], "duplicate_id", "offence id already seen in an earlier input file")
+    return offences.loc[~dup].reset_index(drop=True), moved
+
+
+def _offences(part):
+    return part[0]
+
+
+def _kept(pair):
+    return pair[0]
+
+
+def _moved(pair):
+    return pair[1]
+
+
+def _first_seen(id_arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Per file, True where the id already appeared in an earlier file (first occurrence wins)."""
+    seen: set = set()
+    out = []
+    for ids in id_arrays:
+        out.append(np.fromiter((v in seen for v in ids), dtype=bool, count=len(ids)))
+        seen.update(ids)
+    return out
+
+
+def _report(reports: Sequence[dict], moved: pd.DataFrame) -> dict:
+    """Per-file reports merged, cross-file duplicates moved from accepted to quarantined, totals."""
     report: dict[str, Any] = {"files": {}}
-    for p in parts:
-        report["files"].update(p[2]["files"])
-    dup = offences["offence_id"].duplicated(keep="first").to_numpy()
-    if dup.any():
-        from hotspot.schema import QUARANTINE_REASONS
-
-        moved = pd.DataFrame(offences.loc[dup].drop(columns="geometry"))
-        moved.insert(0, "detail", "offence id already seen in an earlier input file")
-        moved.insert(0, "reason", "duplicate_id")
-        quarantine = pd.concat([quarantine, moved], ignore_index=True)
-        for src, n in moved["source_file"].value_counts().items():
-            f = report["files"].get(str(src))
-            if f is not None:
-                f["accepted"] -= int(n)
-                f["quarantined"] += int(n)
-                f["by_reason"]["duplicate_id"] = f["by_reason"].get("duplicate_id", 0) + int(n)
-        offences = offences.loc[~dup].reset_index(drop=True)
-        assert "duplicate_id" in QUARANTINE_REASONS
+    for r in reports:
+        report["files"].update(r["files"])
+    for src, n in moved["source_file"].value_counts().items() if len(moved) else ():
+        f = report["files"].get(str(src))
+        if f is not None:
+            f["accepted"] -= int(n)
+            f["quarantined"] += int(n)
+            f["by_reason"]["duplicate_id"] = f["by_reason"].get("duplicate_id", 0) + int(n)
     totals = {"rows_read": 0, "accepted": 0, "quarantined": 0, "by_reason": {}}
     for f in report["files"].values():
         for k in ("rows_read", "accepted", "quarantined"):
@@ -123,7 +137,82 @@ def load_offences_distributed(inputs: Sequence[str | Path], client=None, **kwarg
         for r, n in f["by_reason"].items():
             totals["by_reason"][r] = totals["by_reason"].get(r, 0) + int(n)
     report["totals"] = totals
+    return report
+
+
+def load_offences_partitioned(inputs: Sequence[str | Path], client, **kwargs):
+    """Ingest, validate and geocode one input file per Dask task, leaving the offences on the workers.
+
+    Only the offence ids (for the cross-file duplicate check), the quarantine and the reports
+    come back to the client; the accepted offences stay as a dask-geopandas GeoDataFrame with one
+    partition per input file, in input order.
+
+    Parameters
+    ----------
+    inputs : sequence of paths
+        Offence files (each is one task and one partition).
+    client : distributed.Client
+        From :func:`get_client`.
+    **kwargs
+        As :func:`hotspot.geography.geocode.load_offences` (``areas``, ``tolerance``, ...).
+
+    Returns
+    -------
+    OffencesResult
+        ``offences`` is a ``dask_geopandas.GeoDataFrame`` (``.compute()`` gives the same rows as
+        the single-process reader); ``quarantine`` and ``report`` are in memory. A row whose id an
+        earlier file already had is quarantined as ``duplicate_id`` (first occurrence in input
+        order wins, as in one process).
+    """
+    _require_dask()
+    import dask.dataframe as dd
+    import dask_geopandas
+
+    from hotspot.geography.geocode import OffencesResult
+
+    if client is None:
+        raise ArgumentError("client", None, "a Dask client (hotspot.scale.get_client)")
+    paths = [str(p) for p in inputs]
+    parts = client.map(_load_one, paths, pure=False, **kwargs)
+    dups = _first_seen(client.gather(client.map(_ids, parts)))
+    rest = client.gather(client.map(_rest, parts))
+    kept, moved = [], []
+    for part, dup in zip(parts, dups):
+        if dup.any():
+            pair = client.submit(_split, part, dup, pure=False)
+            kept.append(client.submit(_kept, pair))
+            moved.append(client.submit(_moved, pair))
+        else:
+            kept.append(client.submit(_offences, part))
+    moved_rows = pd.concat(client.gather(moved), ignore_index=True) if moved else pd.DataFrame(
+        columns=["source_file", "source_line", "reason", "detail"])
+    quarantine = pd.concat([r[0] for r in rest] + ([moved_rows] if len(moved_rows) else []), ignore_index=True)
+    report = _report([r[1] for r in rest], moved_rows)
+    meta = rest[0][2]
+    offences = dask_geopandas.from_dask_dataframe(dd.from_delayed(kept, meta=meta, verify_meta=False),
+                                                  geometry="geometry")
     return OffencesResult(offences=offences, quarantine=quarantine, report=report)
+
+
+def load_offences_distributed(inputs: Sequence[str | Path], client=None, **kwargs):
+    """:func:`hotspot.geography.geocode.load_offences` with one task per input file, gathered.
+
+    Returns
+    -------
+    OffencesResult
+        Equal to the single-process result on the same inputs (rows, order, report totals).
+        Without a client this is the single-process reader.
+    """
+    import geopandas as gpd
+
+    from hotspot.geography.geocode import OffencesResult, load_offences
+
+    if client is None:
+        return load_offences(list(inputs), **kwargs)
+    res = load_offences_partitioned(inputs, client, **kwargs)
+    offences = res.offences.compute()
+    offences = gpd.GeoDataFrame(offences.reset_index(drop=True), geometry="geometry", crs=offences.crs)
+    return OffencesResult(offences=offences, quarantine=res.quarantine, report=res.report)
 
 
 # ---- KDE tiles --------------------------------------------------------------------------

@@ -92,3 +92,26 @@ def test_backtest_one_task_per_origin_equals_single_process(client):
     many = rolling_origin(world, client=client, **kw)
     pd.testing.assert_frame_equal(one.folds, many.folds)
     assert one.summary == many.summary
+
+
+def test_partitioned_load_keeps_offences_on_workers(tmp_path, client):
+    import dask_geopandas
+
+    from hotspot.geography.geocode import load_offences
+
+    src = pd.read_csv("data/offences_extract.csv.gz", dtype=str, keep_default_na=False, nrows=4500)
+    paths = [tmp_path / f"{k}.csv" for k in "abc"]
+    src.iloc[:1500].to_csv(paths[0], index=False)
+    pd.concat([src.iloc[1500:3000], src.iloc[:10]]).to_csv(paths[1], index=False)  # 10 ids of file a
+    src.iloc[3000:].to_csv(paths[2], index=False)
+    one = load_offences(paths)
+    part = scale.load_offences_partitioned(paths, client)
+    assert isinstance(part.offences, dask_geopandas.GeoDataFrame) and part.offences.npartitions == 3
+    assert part.report["totals"] == one.report["totals"]
+    assert part.report["totals"]["by_reason"].get("duplicate_id", 0) >= 5  # a few of the 10 are bad rows anyway
+    got = part.offences.compute().reset_index(drop=True)
+    pd.testing.assert_frame_equal(pd.DataFrame(one.offences.drop(columns="geometry")),
+                                  pd.DataFrame(got.drop(columns="geometry")))
+    assert got.geometry.equals(one.offences.geometry)
+    assert len(part.quarantine) == len(one.quarantine)
+    assert sorted(part.quarantine["reason"]) == sorted(one.quarantine["reason"])
