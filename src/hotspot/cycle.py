@@ -245,8 +245,8 @@ def stage_hotspots(ctx: _Context, folder: Path) -> None:
     _fix_gpkg_time(per["end"])
     from hotspot.io import write_gpkg
 
-    cells = _active(to_cells(gi))
-    cells_last = _active(to_cells(gi_last))
+    cells = to_cells(gi, where=_active(gi))
+    cells_last = to_cells(gi_last, where=_active(gi_last))
     change_cells = compare.to_cells(ch)
     write_gpkg(folder / "hotspots.gpkg", {"gistar_cells": cells, "gistar_cells_last": cells_last,
                                           "change": change_cells})
@@ -257,17 +257,23 @@ def stage_hotspots(ctx: _Context, folder: Path) -> None:
     write_json(folder / "hotspots.json", {
         "kde": {k: _plain(v) for k, v in surface.attrs.items()},
         "gistar": {k: _plain(v) for k, v in gi.attrs.items()},
-        "cells_by_class": {str(k): int(v) for k, v in
-                           pd.Series(gi["gi_class"].to_numpy()[np.isfinite(gi["count"].to_numpy())]).map(
-                               lambda c: __import__("hotspot.schema", fromlist=["GI_CLASSES"]).GI_CLASSES[int(c)])
-                           .value_counts().sort_index().items()},
+        "cells_by_class": _class_counts(gi),
         "offences_this_cycle": int(len(now)), "offences_last_cycle": int(len(last)),
     })
 
 
-def _active(cells):
+def _class_counts(gi) -> dict[str, int]:
+    """Cells in the study area per Gi* confidence class label."""
+    from hotspot.schema import GI_CLASSES
+
+    codes = gi["gi_class"].to_numpy()[np.isfinite(gi["count"].to_numpy())].astype(int)
+    counts = pd.Series(codes).value_counts()
+    return dict(sorted((GI_CLASSES[int(k)], int(v)) for k, v in counts.items()))
+
+
+def _active(gi) -> np.ndarray:
     """Cells worth a layer: significant, or with at least one offence (the rest are quiet zeros)."""
-    return cells[(cells["class"] != 0) | (cells["count"] > 0)].reset_index(drop=True)
+    return (gi["gi_class"].values != 0) | (np.nan_to_num(gi["count"].values) > 0)
 
 
 def _plain(v: Any) -> Any:

@@ -302,7 +302,7 @@ def forecast_next(offences: pd.DataFrame, origin, horizon: int = 7, unit: str = 
     panel = build_panel(sel, unit=unit, cell=cell, serious_only=serious_only, areas=poly,
                         end=origin - pd.Timedelta(days=1))
     if model is None:
-        model = PoissonGBM(horizon=horizon, seed=seed).fit(panel, until=origin, covariates=covariates)
+        model = PoissonGBM(horizon=horizon, seed=seed, n_threads=None).fit(panel, until=origin, covariates=covariates)
     elif model.horizon != horizon:
         raise ArgumentError("horizon", horizon, f"{model.horizon} (the loaded model's horizon)")
     pred = model.predict_interval(origin, panel=panel, covariates=covariates)

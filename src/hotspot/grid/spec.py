@@ -385,13 +385,15 @@ class GridSpec:
         xx, yy = np.meshgrid(self.x, self.y)
         return shapely.contains_xy(geom, xx, yy)
 
-    def to_geodataframe(self, values: Mapping[str, Any] | None = None):
+    def to_geodataframe(self, values: Mapping[str, Any] | None = None, where: Any = None):
         """Cell polygons as a GeoDataFrame (one row per cell, row-major from the north-west).
 
         Parameters
         ----------
         values : mapping of str -> (ny, nx) array or DataArray, optional
             Extra columns, flattened in the same order.
+        where : (ny, nx) bool array, optional
+            Only these cells (polygons are built for them alone).
 
         Returns
         -------
@@ -401,7 +403,14 @@ class GridSpec:
         import geopandas as gpd
         import shapely
 
-        rows, cols = np.divmod(np.arange(self.size), self.nx)
+        if where is None:
+            flat = np.arange(self.size)
+        else:
+            w = np.asarray(getattr(where, "values", where), dtype=bool)
+            if w.shape != self.shape:
+                raise ArgumentError("where", w.shape, f"a boolean array of shape {self.shape}")
+            flat = np.flatnonzero(w.ravel())
+        rows, cols = np.divmod(flat, self.nx)
         cx, cy = self.x[cols], self.y[rows]
         h = self.cell / 2
         geoms = shapely.box(cx - h, cy - h, cx + h, cy + h)
@@ -410,7 +419,7 @@ class GridSpec:
             a = np.asarray(getattr(arr, "values", arr))
             if a.shape != self.shape:
                 raise ArgumentError(f"values[{name!r}]", a.shape, f"an array of shape {self.shape}")
-            data[name] = a.ravel()
+            data[name] = a.ravel()[flat]
         return gpd.GeoDataFrame(data, geometry=geoms, crs=self.crs)
 
     def dataarray(self, values: Any, name: str | None = None, attrs: Mapping[str, Any] | None = None):

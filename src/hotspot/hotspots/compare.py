@@ -143,6 +143,5 @@ def to_cells(ds: Any, *, keep_none: bool = False):
     spec = GridSpec.from_dataarray(ref)
     cols = [c for c in ("change", "change_code", "count_before", "count_after", "difference", "pct_change")
             if c in ds]
-    gdf = spec.to_geodataframe({c: ds[c].values for c in cols})
-    keep = gdf["change_code"] >= (0 if keep_none else 1)
-    return gdf[keep].reset_index(drop=True)
+    keep = ds["change_code"].values >= (0 if keep_none else 1)
+    return spec.to_geodataframe({c: ds[c].values for c in cols}, where=keep)

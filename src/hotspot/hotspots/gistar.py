@@ -320,13 +320,15 @@ def gistar(counts: xr.DataArray, distance: float, *, weights: str = "binary", pe
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
-def to_cells(ds: xr.Dataset):
+def to_cells(ds: xr.Dataset, where: Any = None):
     """Cell polygons of a :func:`gistar` result, masked cells dropped.
 
     Parameters
     ----------
     ds : xarray.Dataset
         From :func:`gistar` (needs ``x``/``y`` coordinates at cell centres and ``attrs["cell"]``).
+    where : (ny, nx) bool array, optional
+        Keep only these cells (e.g. significant or non-empty ones; polygons are built for them alone).
 
     Returns
     -------
@@ -343,6 +345,8 @@ def to_cells(ds: xr.Dataset):
     cell = float(ds.attrs.get("cell") or _cell_size(ds["count"]))
     xx, yy = np.meshgrid(ds["x"].values.astype(np.float64), ds["y"].values.astype(np.float64))
     keep = ~np.isnan(ds["count"].values)
+    if where is not None:
+        keep &= np.asarray(getattr(where, "values", where), dtype=bool)
     x, y = xx[keep], yy[keep]
     h = cell / 2.0
     geom = shapely.box(x - h, y - h, x + h, y + h)
