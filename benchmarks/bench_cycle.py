@@ -157,8 +157,7 @@ def national(n: int, workers: int) -> None:
                           chunk=1024, client=client)
         t_dask = time.perf_counter() - t0
     finally:
-        client.close()
-        client.cluster.close()
+        scale.close_client(client)
 
     print("Single process, same steps (reference):")
     one, s_ingest = _timed("ingest + validate + geocode (all files)", load_offences, files, areas=areas)

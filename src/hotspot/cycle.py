@@ -236,8 +236,6 @@ def stage_hotspots(ctx: _Context, folder: Path) -> None:
         gi = gistar_tiled(counts, ctx.hot_distance, fdr=fdr, seed=h["seed"], client=ctx.client)
         gi_last = gistar_tiled(counts_last, ctx.hot_distance, fdr=fdr, seed=h["seed"],
                               client=ctx.client)
-        for ds in (gi, gi_last):
-            ds.attrs.pop("tiled_chunk", None)  # outputs are identical to a single-process run
     else:
         gi = gistar(counts, ctx.hot_distance, permutations=h["permutations"], seed=h["seed"], fdr=fdr)
         gi_last = gistar(counts_last, ctx.hot_distance, permutations=h["permutations"], seed=h["seed"], fdr=fdr)
@@ -761,10 +759,9 @@ def run_cycle(cfg: CycleConfig, out: str | Path, *, public: bool | None = None, 
         return _run(ctx, cfg, out, public, wait, log, fail_in, t_start)
     finally:
         if ctx.client is not None:
-            cluster = getattr(ctx.client, "cluster", None)
-            ctx.client.close()
-            if cluster is not None and not str(scheduler).startswith(("tcp://", "tls://")):
-                cluster.close()
+            from hotspot.scale import close_client
+
+            close_client(ctx.client)
 
 
 def _run(ctx: _Context, cfg: CycleConfig, out: Path, public: bool, wait: float,

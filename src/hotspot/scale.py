@@ -20,6 +20,7 @@ Everything here calls the same kernels as the single-process path; tests compare
 
 from __future__ import annotations
 
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -63,6 +64,16 @@ def get_client(scheduler: str = "processes", *, n_workers: int = 2, threads_per_
     return Client(cluster)
 
 
+def close_client(client) -> None:
+    """Close a client from :func:`get_client`, and the local cluster it started (not a remote one)."""
+    if client is None:
+        return
+    cluster = getattr(client, "cluster", None)  # None when connected to an existing scheduler
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
 def map_tasks(func: Callable, items: Sequence, client=None, **kwargs) -> list:
     """``[func(item, **kwargs) for item in items]``, one Dask task per item when a client is given."""
     if client is None:
@@ -97,30 +108,22 @@ def _split(part, dup: np.ndarray) -> tuple:
     return offences.loc[~dup].reset_index(drop=True), moved
 
 
-def _offences(part):
-    return part[0]
-
-
-def _kept(pair):
-    return pair[0]
-
-
-def _moved(pair):
-    return pair[1]
-
-
 def _first_seen(id_arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Per file, True where the id already appeared in an earlier file (first occurrence wins)."""
+    from hotspot.ingest.validate import seen_before
+
     seen: set = set()
     out = []
     for ids in id_arrays:
-        out.append(np.fromiter((v in seen for v in ids), dtype=bool, count=len(ids)))
+        out.append(seen_before(ids, seen))
         seen.update(ids)
     return out
 
 
 def _report(reports: Sequence[dict], moved: pd.DataFrame) -> dict:
     """Per-file reports merged, cross-file duplicates moved from accepted to quarantined, totals."""
+    from hotspot.ingest.validate import totals
+
     report: dict[str, Any] = {"files": {}}
     for r in reports:
         report["files"].update(r["files"])
@@ -130,13 +133,7 @@ def _report(reports: Sequence[dict], moved: pd.DataFrame) -> dict:
             f["accepted"] -= int(n)
             f["quarantined"] += int(n)
             f["by_reason"]["duplicate_id"] = f["by_reason"].get("duplicate_id", 0) + int(n)
-    totals = {"rows_read": 0, "accepted": 0, "quarantined": 0, "by_reason": {}}
-    for f in report["files"].values():
-        for k in ("rows_read", "accepted", "quarantined"):
-            totals[k] += int(f[k])
-        for r, n in f["by_reason"].items():
-            totals["by_reason"][r] = totals["by_reason"].get(r, 0) + int(n)
-    report["totals"] = totals
+    report["totals"] = totals(report["files"])
     return report
 
 
@@ -180,10 +177,10 @@ def load_offences_partitioned(inputs: Sequence[str | Path], client, **kwargs):
     for part, dup in zip(parts, dups):
         if dup.any():
             pair = client.submit(_split, part, dup, pure=False)
-            kept.append(client.submit(_kept, pair))
-            moved.append(client.submit(_moved, pair))
+            kept.append(client.submit(itemgetter(0), pair))
+            moved.append(client.submit(itemgetter(1), pair))
         else:
-            kept.append(client.submit(_offences, part))
+            kept.append(client.submit(itemgetter(0), part))
     moved_rows = pd.concat(client.gather(moved), ignore_index=True) if moved else pd.DataFrame(
         columns=["source_file", "source_line", "reason", "detail"])
     quarantine = pd.concat([r[0] for r in rest] + ([moved_rows] if len(moved_rows) else []), ignore_index=True)
@@ -244,8 +241,6 @@ def kde_tiled(x: Any, y: Any, spec, *, bandwidth: float | None = None, kernel: s
         rule and the off-grid mass are computed once on the full point set; the mass off the grid
         only visits points near the edge).
     """
-    import math
-
     from hotspot.grid.spec import GridSpec
     from hotspot.hotspots.kde import finish_surface, prepare
     from hotspot.kernels import kde as K
@@ -274,7 +269,6 @@ def kde_tiled(x: Any, y: Any, spec, *, bandwidth: float | None = None, kernel: s
     outside = float(K.outside_mass(xa, ya, w, spec.x0, spec.y1, spec.cell, spec.nx, spec.ny, h, t, code,
                                    K.kernel_constant(code, tr)))
     n_bad = int((~ok).sum())
-    assert math.isfinite(outside)
     return finish_surface(dens, outside, n_bad, spec, xa, ya, w, m, h=h, rule=rule, kernel=kernel,
                           truncate=tr, units=units, weighted=weights is not None)
 
@@ -318,6 +312,4 @@ def gistar_tiled(counts, distance: float, *, chunk: int = 512, fdr: str = "bh", 
         swy, sw = da.compute(*parts, scheduler="synchronous")
     else:
         swy, sw = client.compute(parts, sync=True)
-    ds = gistar(counts, distance, fdr=fdr, seed=seed, window_sums=(swy, sw))
-    ds.attrs["tiled_chunk"] = int(chunk)
-    return ds
+    return gistar(counts, distance, fdr=fdr, seed=seed, window_sums=(swy, sw))

@@ -19,8 +19,7 @@ from hotspot import scale  # noqa: E402
 def client():
     c = scale.get_client("processes", n_workers=2)
     yield c
-    c.close()
-    c.cluster.close()
+    scale.close_client(c)
 
 
 def _points(n=3000, seed=3):

@@ -87,7 +87,7 @@ def summarise(folds: pd.DataFrame, percents=AREA_PERCENTS) -> dict:
     return out
 
 
-def _make_model(name: str, horizon: int, seed: int, train_weeks: int, n_threads: int | None = 1):
+def _make_model(name: str, horizon: int, seed: int, train_weeks: int, n_threads: int | None = None):
     if name == "gbm":
         return PoissonGBM(horizon=horizon, intervals="poisson", seed=seed, train_weeks=train_weeks,
                           n_threads=n_threads)
@@ -98,7 +98,7 @@ def _make_model(name: str, horizon: int, seed: int, train_weeks: int, n_threads:
 
 def _score_origin(origin: pd.Timestamp, panel: CountPanel, *, horizon: int, models: Sequence,
                   covariates: pd.DataFrame | None, seed: int, train_weeks: int,
-                  n_threads: int | None = 1) -> list[dict]:
+                  n_threads: int | None = None) -> list[dict]:
     """Fit every model on data before ``origin`` and score its forecast of the next ``horizon`` days."""
     area = panel.area if panel.kind != "cell" else None
     y = panel.target(origin, horizon)
@@ -133,8 +133,7 @@ def backtest_panel(panel: CountPanel, *, folds: int = 26, horizon: int = 7,
     if origins[0] - pd.Timedelta(weeks=5) < panel.start:
         raise ArgumentError("folds", folds, f"at most {int((last - panel.start).days // 7) - 5} for "
                             f"data from {panel.start.date()} (each origin needs 5 weeks of history)")
-    # boosting uses every core in one process (same scores: sklearn's histograms are per feature);
-    # on Dask each worker process has one thread
+    # on Dask each worker process has one core: boosting must not start more threads there
     kw = {"horizon": horizon, "models": list(models), "covariates": covariates, "seed": seed,
           "train_weeks": train_weeks, "n_threads": None if client is None else 1}
     if client is None:

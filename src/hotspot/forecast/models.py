@@ -56,8 +56,9 @@ class PoissonGBM(BaseEstimator):
         Train on a seeded random subsample of at most this many (origin, unit) rows (uniform
         sampling keeps the Poisson mean unbiased; bounds fit time on fine grids). None: all rows.
     n_threads : int or None
-        OpenMP threads for boosting (default 1: on a busy 2-core machine more threads
-        oversubscribe the CPU and run ~10x slower; None lets OpenMP decide).
+        OpenMP threads for boosting (default None: every core; scores do not depend on it). Give 1
+        where each process has one core, as Dask workers do: more threads there oversubscribe the
+        CPU and run up to ~10x slower.
 
     Attributes
     ----------
@@ -77,7 +78,7 @@ class PoissonGBM(BaseEstimator):
     def __init__(self, horizon: int = 7, train_weeks: int = 52, max_iter: int = 150,
                  learning_rate: float = 0.08, max_leaf_nodes: int = 15, min_samples_leaf: int = 40,
                  l2_regularization: float = 1.0, intervals: str = "negbin",
-                 quantiles: tuple = (0.1, 0.9), seed: int = 0, n_threads: int | None = 1,
+                 quantiles: tuple = (0.1, 0.9), seed: int = 0, n_threads: int | None = None,
                  max_rows: int | None = 200_000) -> None:
         self.horizon = horizon
         self.train_weeks = train_weeks
@@ -302,7 +303,7 @@ def forecast_next(offences: pd.DataFrame, origin, horizon: int = 7, unit: str = 
     panel = build_panel(sel, unit=unit, cell=cell, serious_only=serious_only, areas=poly,
                         end=origin - pd.Timedelta(days=1))
     if model is None:
-        model = PoissonGBM(horizon=horizon, seed=seed, n_threads=None).fit(panel, until=origin, covariates=covariates)
+        model = PoissonGBM(horizon=horizon, seed=seed).fit(panel, until=origin, covariates=covariates)
     elif model.horizon != horizon:
         raise ArgumentError("horizon", horizon, f"{model.horizon} (the loaded model's horizon)")
     pred = model.predict_interval(origin, panel=panel, covariates=covariates)

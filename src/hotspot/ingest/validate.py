@@ -214,12 +214,17 @@ def check_future(staged: pd.DataFrame, flags: Flags, now) -> None:
         flags.flag(fut, "future_date", lazy("{} is after " + str(now if now is not None else "now"), shown))
 
 
+def seen_before(values: Sequence, seen: set) -> np.ndarray:
+    """True where a value is already in ``seen``: set lookups, O(len(values)) (``Series.isin(seen)``
+    would copy every id seen so far on each call, quadratic over many files)."""
+    return np.fromiter((v in seen for v in values), dtype=bool, count=len(values))
+
+
 def check_duplicates(ids: pd.Series, flags: Flags, seen: set) -> None:
     """Quarantine ids already accepted in this run (updates ``seen`` with this batch's new ids)."""
     ok = flags.ok
     cand = ids[ok]
-    # set lookups per candidate: O(batch), where Series.isin(seen) would copy all ids seen so far
-    dup_prev = np.fromiter((v in seen for v in cand.tolist()), dtype=bool, count=len(cand))
+    dup_prev = seen_before(cand.tolist(), seen)
     dup_here = cand.duplicated(keep="first").to_numpy()
     dup = np.zeros(len(ids), dtype=bool)
     dup[np.flatnonzero(ok)] = dup_prev | dup_here

@@ -192,9 +192,6 @@ def read_street_network(path: str | Path, *, layer: str | None = None, snap_m: f
     import networkx as nx
     import shapely
 
-    from hotspot.errors import InputError
-    from hotspot.schema import BNG
-
     path = Path(path)
     if not path.exists():
         raise InputError("street network file not found", path=path)
