@@ -47,7 +47,11 @@ def get_client(scheduler: str = "processes", *, n_workers: int = 2, threads_per_
     distributed.Client or None
         None for ``"synchronous"`` (tasks then run in this process).
     """
-    _require_dask()
+    try:
+        _require_dask()
+    except HotspotError:  # a setup problem the user fixes, not an internal failure (exit code 2)
+        raise ArgumentError("scheduler", scheduler, "Dask installed first: pip install 'hotspot[dask]' "
+                            "(dask[distributed] and dask-geopandas)") from None
     from distributed import Client, LocalCluster
 
     if scheduler == "synchronous":

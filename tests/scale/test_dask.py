@@ -114,3 +114,15 @@ def test_partitioned_load_keeps_offences_on_workers(tmp_path, client):
     assert got.geometry.equals(one.offences.geometry)
     assert len(part.quarantine) == len(one.quarantine)
     assert sorted(part.quarantine["reason"]) == sorted(one.quarantine["reason"])
+
+
+def test_scheduler_without_dask_is_a_bad_argument(monkeypatch):
+    from hotspot.errors import ArgumentError, HotspotError
+
+    def missing():
+        raise HotspotError("Dask is not installed")
+
+    monkeypatch.setattr(scale, "_require_dask", missing)
+    with pytest.raises(ArgumentError, match="hotspot\\[dask\\]") as exc:
+        scale.get_client("processes")
+    assert exc.value.exit_code == 2
