@@ -28,7 +28,7 @@ def small_input(tmp_path_factory) -> Path:
 
 
 def _cfg(small_input: Path, **sections):
-    raw = {"inputs": {"offences": [str(small_input)], "now": "2021-07-01"},
+    raw = {"inputs": {"embedded": True, "offences": [str(small_input)], "now": "2021-07-01"},
            "hotspots": {"cell_m": 250.0, "distance_m": 500.0}}
     for k, v in sections.items():
         raw.setdefault(k, {}).update(v)

@@ -1,11 +1,51 @@
 """hotspot: geospatial hotspot and forecasting engine for Violence Reduction Units.
 
-The pipeline flows one way (see README "Architecture"):
-ingest -> geography -> grid -> hotspots / forecast -> publish, orchestrated by :mod:`hotspot.cycle`.
+The library is one verb per analysis (see ``docs/api.md``)::
+
+    import hotspot
+    sa = hotspot.study_area("boundaries.gpkg")          # or embedded=True for the demo world
+    res = hotspot.load_offences("police/", sa)           # read, validate, geocode, reconcile
+    sv = hotspot.select_offences(res.offences)           # serious violence (the default rules)
+    surface = hotspot.kde(sv, sa, cell=100)              # xarray DataArray
+    gi = hotspot.gistar(sv, sa, cell=100, distance=300)  # xarray Dataset
+
+The pipeline flows one way (README "Architecture"): ingest -> geography -> grid -> hotspots /
+forecast -> publish, orchestrated by :mod:`hotspot.cycle`; :mod:`hotspot.cli` sits on top.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hotspot.errors import ConfigError, HotspotError, InputError
 
 __version__ = "0.1.0"
 
-from hotspot.errors import HotspotError, InputError, ConfigError  # noqa: E402
+#: The library verbs, re-exported from :mod:`hotspot.api`.
+VERBS = ("study_area", "load_offences", "select_offences", "time_resolution", "kde", "gistar",
+         "emerging", "profile", "forecast", "backtest", "tasking_map")
 
-__all__ = ["__version__", "HotspotError", "InputError", "ConfigError"]
+__all__ = ["__version__", "HotspotError", "InputError", "ConfigError", "StudyArea", *VERBS]
+
+if TYPE_CHECKING:
+    from hotspot.api import (backtest, emerging, forecast, gistar, kde, load_offences, profile,
+                             select_offences, study_area, tasking_map, time_resolution)
+    from hotspot.grid.study_area import StudyArea
+
+
+def __getattr__(name: str) -> Any:
+    # The verbs pull in geopandas, numba and scikit-learn (seconds to import): they load on first
+    # use so that `hotspot --help` and `import hotspot.errors` stay fast (PEP 562).
+    if name in VERBS:
+        from hotspot import api
+
+        return getattr(api, name)
+    if name == "StudyArea":
+        from hotspot.grid.study_area import StudyArea
+
+        return StudyArea
+    raise AttributeError(f"module 'hotspot' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -941,10 +941,10 @@ def demo_cmd(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="As for `hotspot run`."),
 ) -> None:
     """The full tasking cycle on the embedded synthetic Avon and Somerset data (what `make demo` runs)."""
-    from hotspot.config import load
+    from hotspot.config import demo
     from hotspot.cycle import run_cycle
 
-    run_cycle(load(None), out, public=public, log=lambda s: typer.echo(s, err=True), scheduler=scheduler)
+    run_cycle(demo(), out, public=public, log=lambda s: typer.echo(s, err=True), scheduler=scheduler)
 
 
 @app.command("init")

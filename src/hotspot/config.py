@@ -16,19 +16,23 @@ from hotspot.errors import ConfigError
 
 EXAMPLE = '''\
 # hotspot tasking-cycle configuration (TOML). Run: hotspot run --config cycle.toml --out outputs
-# Paths are relative to this file; "" means the embedded default data set.
+# Paths are relative to this file; "" means "not given". Offences and boundaries are required
+# unless embedded = true (the embedded synthetic world, what `hotspot demo` runs).
 
 [cycle]
-id = "auto"              # "auto": the ISO week of the cycle end, e.g. "2021-W26"
-end = "auto"             # last day included (YYYY-MM-DD); "auto": the latest offence date
-period_days = 28         # this cycle's period; the previous cycle is the same length before it
+id = "auto"              # "auto": the ISO week of the cycle end ("2021-W26"), or the month for
+                         # police.uk data ("2025-06")
+end = "auto"             # last day included (YYYY-MM-DD); "auto": the latest offence date (month)
+period_days = 28         # timestamped data: this cycle's days; the previous cycle is as long before it
+period_months = 1        # month-only (police.uk) data: this cycle's whole calendar months
 public = false           # true: only the redacted OFFICIAL outputs (small counts suppressed)
 
 [inputs]
-offences = []            # offence files/folders; [] = the embedded extract
+embedded = false         # true: the embedded synthetic offences, boundaries and covariates (the demo)
+offences = []            # offence files/folders (police.uk CSVs/folders/zips, extracts)
 mapping = ""             # TOML column mapping for extracts with unusual column names
 rules = ""               # TOML serious-violence rules ("" = defaults, see docs/serious_violence.md)
-boundaries = ""          # GeoPackage with layers lsoa, beat, la, force
+boundaries = ""          # boundary GeoPackage/GeoJSON: ONS LSOA, ward or beat, LA layers
 postcodes = ""           # ONSPD-shaped postcode lookup
 tolerance_m = 50.0       # points this close outside every area take the nearest
 now = ""                 # dates after this are "future" (YYYY-MM-DD); "" = today
@@ -37,6 +41,7 @@ now = ""                 # dates after this are "future" (YYYY-MM-DD); "" = toda
 imd = ""                 # IMD 2019 File 7 CSV
 uc_lsoa = ""             # DWP Stat-Xplore export: households on Universal Credit by LSOA
 population = ""          # population by LSOA
+lookup = ""              # LSOA 2011 -> 2021 lookup CSV (LSOA11CD, LSOA21CD) for 2011-coded covariates
 
 [hotspots]
 serious_only = true      # analyse serious violence only (false: every accepted offence)
@@ -78,7 +83,7 @@ small_count_threshold = 5
 
 
 def _defaults() -> dict:
-    return tomllib.loads(EXAMPLE)
+    return {k: dict(v) for k, v in DEFAULTS.items()}
 
 
 @dataclass
@@ -117,7 +122,7 @@ _CHOICES = {
 }
 _POSITIVE = {("hotspots", "cell_m"), ("hotspots", "distance_m"), ("emerging", "cell_m"),
              ("emerging", "distance_m"), ("forecast", "cell_m"), ("routes", "max_walk_m"),
-             ("routes", "stops"), ("cycle", "period_days"), ("outputs", "top_n"),
+             ("routes", "stops"), ("cycle", "period_days"), ("cycle", "period_months"), ("outputs", "top_n"),
              ("outputs", "small_count_threshold"), ("emerging", "time_lag")}
 _NON_NEGATIVE = {("hotspots", "bandwidth_m"), ("hotspots", "permutations"), ("inputs", "tolerance_m"),
                  ("forecast", "backtest_folds"), ("hotspots", "seed")}
@@ -198,11 +203,31 @@ def _check_dates(merged: dict, source: str) -> None:
                               path=source or None) from None
 
 
-def load(path: str | Path | None) -> CycleConfig:
-    """Read and validate a TOML config; ``None`` gives the bundled defaults (the demo)."""
-    if path is None:
-        return validate({}, source="<defaults>")
-    path = Path(path)
+#: Every key's default, parsed from :data:`EXAMPLE` (the one home of config defaults and names).
+DEFAULTS: dict[str, dict[str, Any]] = tomllib.loads(EXAMPLE)
+
+
+def demo() -> CycleConfig:
+    """The configuration of ``hotspot demo``: the embedded synthetic world."""
+    return validate({"inputs": {"embedded": True}}, source="<demo>")
+
+
+def load(path: str | Path | None, *, overrides: dict[str, dict[str, Any]] | None = None) -> CycleConfig:
+    """Read and validate a TOML config, then apply ``overrides`` (e.g. command-line flags).
+
+    ``path=None`` starts from the defaults (no offences, no boundaries: they must come from
+    ``overrides``).
+    """
+    raw: dict[str, dict[str, Any]] = {}
+    base_dir = Path.cwd()
+    if path is not None:
+        raw, base_dir = _read(Path(path)), Path(path).resolve().parent
+    for section, values in (overrides or {}).items():
+        raw.setdefault(section, {}).update(values)
+    return validate(raw, source=str(path) if path is not None else "<command line>", base_dir=base_dir)
+
+
+def _read(path: Path) -> dict:
     if not path.exists():
         raise ConfigError("config file not found; write one with `hotspot init cycle.toml`", path=path)
     try:
@@ -211,4 +236,4 @@ def load(path: str | Path | None) -> CycleConfig:
         raise ConfigError(f"not valid TOML: {exc}", path=path) from None
     except UnicodeDecodeError:
         raise ConfigError("not UTF-8 text; save the config as UTF-8", path=path) from None
-    return validate(raw, source=str(path), base_dir=path.resolve().parent)
+    return raw

@@ -26,6 +26,8 @@ timings and creation time aside).
 
 from __future__ import annotations
 
+import calendar
+import hashlib
 import json
 import os
 import platform
@@ -33,23 +35,52 @@ import re
 import shutil
 import time
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Callable
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 
-from hotspot import __version__
+from hotspot import __version__, api, scale
 from hotspot.config import CycleConfig
-from hotspot.errors import InputError
-from hotspot.io import sha256_file, write_json
+from hotspot.covariates.imd import read_imd
+from hotspot.covariates.population import read_population
+from hotspot.covariates.profiles import area_profile, by_imd_decile
+from hotspot.covariates.universal_credit import read_statxplore
+from hotspot.errors import ConfigError, InputError
+from hotspot.forecast.backtest import backtest_chart
+from hotspot.forecast.persist import load_model
+from hotspot.forecast.profile import (day_hour_table, format_windows, heatmap_figure, parse_window,
+                                      peak_windows, reference_profile, shape_correlation)
+from hotspot.geography.crs import to_bng
+from hotspot.geography.geocode import read_geocoded, write_offences
+from hotspot.geography.names import place_names
+from hotspot.grid.binning import count_points
+from hotspot.grid.cube import write_cube
+from hotspot.grid.io import read_geotiff, write_geotiff
+from hotspot.hotspots import compare
+from hotspot.hotspots.areal import lsoa_hotspots
+from hotspot.hotspots.concentration import concentration_table
+from hotspot.hotspots.emerging import category_counts
+from hotspot.hotspots.emerging import to_cells as emerging_cells
+from hotspot.hotspots.gistar import to_cells as gistar_cells
+from hotspot.hotspots.peaks import NO_HOURS, TOP_COLUMNS, top_hotspots
+from hotspot.io import sha256_file, write_csv, write_gpkg, write_json, write_text
 from hotspot.paths import data_dir
+from hotspot.publish import redact
+from hotspot.publish import routes as R
+from hotspot.publish.briefing import write_briefing
+from hotspot.publish.export import export_layers
+from hotspot.publish.maps import save_map
 from hotspot.runner import StageCache, StageResult, atomic_folder, folder_lock, hash_inputs, run_stage, stage_key
+from hotspot.schema import GI_CLASSES, HANDLING_FULL, HANDLING_PUBLIC
+
 
 def _code_version() -> str:
     """Package version plus a hash of its source: a changed engine never reuses stale stage caches."""
-    import hashlib
-
     h = hashlib.sha256()
     root = Path(__file__).parent
     for f in sorted(root.rglob("*.py")):
@@ -60,7 +91,13 @@ def _code_version() -> str:
 
 STAGE_VERSION = _code_version()
 
+#: The embedded inputs ``hotspot demo`` uses (``[inputs] embedded = true``).
 DEFAULT_INPUTS = ["offences_extract.csv.gz"]
+EMBEDDED_COVARIATES = {"imd": "imd2019_file7.csv", "uc_lsoa": "uc_households_lsoa.csv",
+                       "population": "population_lsoa.csv"}
+
+#: What month-only (police.uk) outputs say where the data cannot give a figure.
+NOT_AVAILABLE = "not available"
 
 
 @dataclass
@@ -74,48 +111,100 @@ class CycleResult:
     summary: list[str] = field(default_factory=list)
 
 
+def _month_label(p: pd.Period) -> str:
+    return f"{calendar.month_name[p.month]} {p.year}"
+
+
 class _Context:
-    """Resolved inputs and lazily loaded intermediate results shared by the stages of one run."""
+    """Resolved inputs, the study area and lazily loaded results shared by the stages of one run.
+
+    Nothing here falls back to the embedded synthetic world: it is used only when the config says
+    ``[inputs] embedded = true`` (what ``hotspot demo`` does); otherwise offences and boundaries
+    must be given, and covariates left out are "not available".
+    """
 
     def __init__(self, cfg: CycleConfig, public: bool):
         self.cfg = cfg
         self.public = public
         inp = cfg.inputs
-        self.inputs = [cfg.path(p) for p in inp["offences"]] or [data_dir() / f for f in DEFAULT_INPUTS]
+        self.embedded = bool(inp["embedded"])
+        self.inputs = [p for p in (cfg.path(p) for p in inp["offences"]) if p is not None]
+        if not self.inputs:
+            if not self.embedded:
+                raise ConfigError("no offence files: pass --offences PATH (police.uk CSVs or folders, "
+                                  "extracts) or set [inputs] offences; `hotspot demo` runs the embedded "
+                                  "data", key="inputs.offences", path=cfg.source or None)
+            self.inputs = [data_dir() / f for f in DEFAULT_INPUTS]
         for p in self.inputs:
             if not p.exists():
-                raise InputError("offence input not found; fix [inputs] offences in the config", path=p)
-        self.boundaries = cfg.path(inp["boundaries"]) or data_dir() / "boundaries.gpkg"
-        self.postcodes = cfg.path(inp["postcodes"]) or data_dir() / "postcodes.csv"
+                raise InputError("offence input not found; fix --offences or [inputs] offences", path=p)
+        bnd = cfg.path(inp["boundaries"])
+        if bnd is None and not self.embedded:
+            raise ConfigError("no boundaries: pass --boundaries PATH (the ONS LSOA/ward/LA GeoPackage "
+                              "or GeoJSON files of your force) or set [inputs] boundaries; the embedded "
+                              "synthetic boundaries are used only by `hotspot demo`",
+                              key="inputs.boundaries", path=cfg.source or None)
+        if bnd is not None and self.embedded:
+            raise ConfigError("embedded = true uses the embedded synthetic boundaries; remove "
+                              "[inputs] boundaries or set embedded = false", key="inputs.embedded",
+                              path=cfg.source or None)
+        self.boundaries = bnd or data_dir() / "boundaries.gpkg"
+        self.postcodes = cfg.path(inp["postcodes"]) or (data_dir() / "postcodes.csv" if self.embedded else None)
         cov = cfg.covariates
-        self.imd_path = cfg.path(cov["imd"]) or data_dir() / "covariates" / "imd2019_file7.csv"
-        self.uc_path = cfg.path(cov["uc_lsoa"]) or data_dir() / "covariates" / "uc_households_lsoa.csv"
-        self.pop_path = cfg.path(cov["population"]) or data_dir() / "covariates" / "population_lsoa.csv"
+
+        def _cov(key: str) -> Path | None:
+            given = cfg.path(cov[key])
+            if given is None and self.embedded:
+                return data_dir() / "covariates" / EMBEDDED_COVARIATES[key]
+            return given
+
+        self.imd_path, self.uc_path, self.pop_path = _cov("imd"), _cov("uc_lsoa"), _cov("population")
+        self.lookup_path = cfg.path(cov["lookup"])
         self.extra = [p for p in (cfg.path(inp["mapping"]), cfg.path(inp["rules"])) if p is not None]
-        self._areas = None
-        self._offences = None
+        self._study: api.StudyArea | None = None
+        self._offences: gpd.GeoDataFrame | None = None
         self.folders: dict[str, Path] = {}
-        self.client = None  # a Dask client when run with a scheduler (hotspot[dask])
+        self.client: Any = None  # a Dask client when run with a scheduler (hotspot[dask])
         self.scheduler = "single process"
+
+    def input_paths(self) -> list[Path]:
+        paths = [*self.inputs, self.boundaries, self.postcodes, self.imd_path, self.uc_path, self.pop_path,
+                 self.lookup_path, *self.extra]
+        return [p for p in paths if p is not None]
 
     # -- lazily loaded shared objects -------------------------------------------------------
     @property
+    def study(self) -> api.StudyArea:
+        if self._study is None:
+            self._study = api.study_area(None if self.embedded else self.boundaries, embedded=self.embedded)
+        return self._study
+
+    @property
     def areas(self):
-        if self._areas is None:
-            from hotspot.geography.areas import load_areas
+        return self.study.areas
 
-            self._areas = load_areas(self.boundaries)
-        return self._areas
-
-    def offences(self):
+    def offences(self) -> gpd.GeoDataFrame:
         """All accepted, geocoded offences (from the offences stage's GeoPackage)."""
         if self._offences is None:
-            from hotspot.geography.geocode import read_geocoded
-
             self._offences = read_geocoded(self.folders["offences"] / "offences.gpkg")
         return self._offences
 
-    def analysed(self):
+    @property
+    def resolution(self) -> str:
+        """``"exact"`` (timestamped extracts) or ``"month"`` (police.uk street-level data)."""
+        return api.time_resolution(self.offences())
+
+    @property
+    def timed(self) -> bool:
+        return self.resolution == "exact"
+
+    def selection_label(self) -> str:
+        """What the analysed offences are, in words every output uses."""
+        if not self.cfg.hotspots["serious_only"]:
+            return "All offences"
+        return "Serious violence" if self.timed else POLICEUK_SELECTION
+
+    def analysed(self) -> gpd.GeoDataFrame:
         """The offences analysed: serious violence only unless configured otherwise.
 
         Public runs leave out the sensitive categories entirely (sexual offences and anything
@@ -125,10 +214,12 @@ class _Context:
         if self.cfg.hotspots["serious_only"]:
             off = off[off["serious_violence"].astype(bool)]
         if self.public:
-            from hotspot.publish.redact import drop_sensitive
-
-            off = drop_sensitive(off)
+            off = redact.drop_sensitive(off)
         return off
+
+    def when(self, off: pd.DataFrame) -> pd.Series:
+        """Occurrence day, or the first of the month for month-only rows."""
+        return api.when(off)
 
     @property
     def hot_cell(self) -> float:
@@ -141,11 +232,36 @@ class _Context:
         d = float(self.cfg.hotspots["distance_m"])
         return max(d, 2 * self.hot_cell) if self.public else d
 
+    def months(self) -> dict[str, list[str]]:
+        """Months with data, and months missing inside the range (a gap is a gap, never zero)."""
+        present = sorted(set(self.offences()["month"].astype(str)))
+        if not present:
+            return {"present": [], "missing": []}
+        rng = pd.period_range(present[0], present[-1], freq="M").astype(str)
+        return {"present": present, "missing": [m for m in rng if m not in set(present)]}
+
     def periods(self) -> dict[str, pd.Timestamp]:
-        """This cycle ``[start, end]`` and the previous cycle of the same length."""
-        off = self.offences()
-        t = off["occurred_at"].dropna()
+        """This cycle ``[start, end]`` and the previous cycle of the same length.
+
+        Timestamped data: ``period_days`` ending on ``[cycle] end`` (default the latest offence
+        day). Month-only data: ``period_months`` whole calendar months ending with the latest
+        month that has data (or the month of ``[cycle] end``).
+        """
         end_cfg = self.cfg.cycle["end"]
+        if not self.timed:
+            months = self.months()["present"]
+            if not months:
+                raise InputError("no offences with a month: nothing to analyse")
+            last = pd.Period(end_cfg, freq="M") if end_cfg != "auto" else pd.Period(months[-1], freq="M")
+            n = int(self.cfg.cycle["period_months"])
+            first = last - (n - 1)
+            prev_last = first - 1
+            prev_first = prev_last - (n - 1)
+            return {"start": first.start_time, "end": last.end_time.normalize(),
+                    "prev_start": prev_first.start_time, "prev_end": prev_last.end_time.normalize()}
+        t = pd.to_datetime(self.offences()["occurred_at"]).dropna()
+        if end_cfg == "auto" and t.empty:
+            raise InputError("no offence has a date and time; set [cycle] end")
         end = pd.Timestamp(end_cfg) if end_cfg != "auto" else t.max().normalize()
         n = int(self.cfg.cycle["period_days"])
         start = end - pd.Timedelta(days=n - 1)
@@ -153,18 +269,43 @@ class _Context:
         prev_start = prev_end - pd.Timedelta(days=n - 1)
         return {"start": start, "end": end, "prev_start": prev_start, "prev_end": prev_end}
 
+    def missing_in(self, start: pd.Timestamp, end: pd.Timestamp) -> list[str]:
+        """Months between ``start`` and ``end`` with no published data."""
+        wanted = pd.period_range(start, end, freq="M").astype(str)
+        present = set(self.months()["present"])
+        return [m for m in wanted if m not in present]
+
+    def period_label(self) -> str:
+        per = self.periods()
+        if self.timed:
+            return f"{per['start'].date()} to {per['end'].date()}"
+        first, last = per["start"].to_period("M"), per["end"].to_period("M")
+        return _month_label(last) if first == last else f"{_month_label(first)} to {_month_label(last)}"
+
     def cycle_id(self) -> str:
         cid = self.cfg.cycle["id"]
         if cid != "auto":
             return re.sub(r"[^A-Za-z0-9_.-]", "_", cid)
         end = self.periods()["end"]
+        if not self.timed:
+            return str(end.to_period("M"))
         iso = end.isocalendar()
         return f"{iso.year}-W{iso.week:02d}"
 
 
+#: The analysed set of a police.uk cycle: police.uk cannot tell serious from other violence.
+POLICEUK_SELECTION = "Violence and sexual offences, and robbery (police.uk categories)"
+
+
 def _in(off: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    t = off["occurred_at"]
-    return off[(t >= start) & (t < end + pd.Timedelta(days=1))]
+    t = api.when(off)
+    return off[((t >= start) & (t < end + pd.Timedelta(days=1))).to_numpy()]
+
+
+def _located(off: pd.DataFrame) -> pd.DataFrame:
+    """Rows with coordinates (maps and grids); the rest still count in totals."""
+    ok = np.isfinite(off["easting"].to_numpy(float)) & np.isfinite(off["northing"].to_numpy(float))
+    return off[ok]
 
 
 def _fix_gpkg_time(when: pd.Timestamp) -> None:
@@ -176,94 +317,93 @@ def _fix_gpkg_time(when: pd.Timestamp) -> None:
 
 def stage_offences(ctx: _Context, folder: Path) -> None:
     """Read, validate, geocode; write offences, quarantine and the reconciliation report."""
-    from hotspot.geography.areas import load_areas
-    from hotspot.geography.geocode import load_offences, write_offences
-    from hotspot.io import write_csv
-
     inp = ctx.cfg.inputs
-    kw = {"areas": load_areas(ctx.boundaries), "tolerance": inp["tolerance_m"], "mapping": ctx.cfg.path(inp["mapping"]),
-          "now": inp["now"] or None, "rules": ctx.cfg.path(inp["rules"]), "postcodes": ctx.postcodes}
+    kw = {"tolerance": inp["tolerance_m"], "mapping": ctx.cfg.path(inp["mapping"]), "now": inp["now"] or None,
+          "rules": ctx.cfg.path(inp["rules"]), "postcodes": ctx.postcodes}
     if ctx.client is not None:  # one task per input file; equal to the single-process result
-        from hotspot.scale import load_offences_distributed
-
-        res = load_offences_distributed(ctx.inputs, ctx.client, **kw)
+        res = scale.load_offences_distributed(ctx.inputs, ctx.client, areas=ctx.areas, **kw)
     else:
-        res = load_offences(ctx.inputs, **kw)
-    latest = res.offences["occurred_at"].max() if len(res.offences) else None
-    _fix_gpkg_time(latest if pd.notna(latest) else pd.Timestamp("2000-01-01"))
+        res = api.load_offences(ctx.inputs, ctx.study, **kw)
+    if len(res.offences) == 0:
+        raise InputError(f"no offence was accepted from {len(ctx.inputs)} input(s); see the quarantine "
+                         f"reasons: {res.report['totals'].get('by_reason', {})}")
+    latest = pd.to_datetime(res.offences["occurred_at"]).max()
+    if pd.isna(latest):
+        latest = pd.Period(res.offences["month"].astype(str).max(), freq="M").start_time
+    _fix_gpkg_time(latest)
     write_offences(res.offences, folder / "offences.gpkg")
     write_csv(folder / "quarantine.csv", res.quarantine)
     write_json(folder / "ingest_report.json", res.report)
 
 
-def _grid(ctx: _Context, cell: float):
-    from hotspot.grid.spec import GridSpec
-
-    force = ctx.areas.force
-    spec = GridSpec.from_bounds(tuple(force.total_bounds), cell)
-    return spec, spec.mask(force.geometry.union_all())
+def _analysed_in_cycle(ctx: _Context) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(all analysed, this cycle, last cycle); fails the stage with the reason when empty."""
+    per = ctx.periods()
+    off = ctx.analysed()
+    if len(off) == 0:
+        raise InputError(f"0 offences to analyse: the selection '{ctx.selection_label()}' removed all "
+                         f"{len(ctx.offences()):,} accepted offences; check [inputs] rules or set "
+                         "[hotspots] serious_only = false")
+    now = _in(off, per["start"], per["end"])
+    if len(now) == 0:
+        raise InputError(f"0 offences in this cycle ({ctx.period_label()}): the offences run "
+                         f"{ctx.when(off).min().date()} to {ctx.when(off).max().date()}; set [cycle] end")
+    return off, now, _in(off, per["prev_start"], per["prev_end"])
 
 
 def stage_hotspots(ctx: _Context, folder: Path) -> None:
     """KDE and Gi* for this and the last cycle, change between them, the top-N hotspot list."""
-    from hotspot.grid.binning import count_points
-    from hotspot.grid.io import write_geotiff
-    from hotspot.hotspots import compare
-    from hotspot.hotspots.gistar import gistar, to_cells
-    from hotspot.hotspots.kde import kde
-
     h = ctx.cfg.hotspots
     per = ctx.periods()
-    off = ctx.analysed()
-    now = _in(off, per["start"], per["end"])
-    last = _in(off, per["prev_start"], per["prev_end"])
-    spec, mask = _grid(ctx, ctx.hot_cell)
-    x, y = now["easting"].to_numpy(), now["northing"].to_numpy()
+    off, now, last = _analysed_in_cycle(ctx)
+    last_missing = ctx.missing_in(per["prev_start"], per["prev_end"])
+    grid = ctx.study.grid(ctx.hot_cell)
+    spec, mask = grid.spec, grid.mask
+    now_xy, last_xy = _located(now), _located(last)
+    x, y = now_xy["easting"].to_numpy(), now_xy["northing"].to_numpy()
     bw = h["bandwidth_m"] or None
     if ctx.client is not None:  # tiles with a halo of the kernel radius; identical surface
-        from hotspot.scale import kde_tiled
-
-        surface = kde_tiled(x, y, spec, bandwidth=bw, kernel=h["kernel"], mask=mask, client=ctx.client)
+        surface = scale.kde_tiled(x, y, spec, bandwidth=bw, kernel=h["kernel"], mask=mask, client=ctx.client)
     else:
-        surface = kde(x, y, spec, bandwidth=bw, kernel=h["kernel"], mask=mask)
+        surface = api.kde(now_xy, ctx.study, cell=ctx.hot_cell, bandwidth=bw, kernel=h["kernel"])
+        surface.attrs.pop("offences", None)
+        surface.attrs.pop("cell_rule", None)
     write_geotiff(surface, folder / "kde.tif")
     counts = count_points(x, y, spec, mask=mask)
-    counts_last = count_points(last["easting"].to_numpy(), last["northing"].to_numpy(), spec, mask=mask)
+    counts_last = count_points(last_xy["easting"].to_numpy(), last_xy["northing"].to_numpy(), spec, mask=mask)
     fdr = {"by": "bh_dependence"}.get(h["fdr"], h["fdr"])
     if ctx.client is not None and not h["permutations"]:  # window sums on Dask chunks with a halo
-        from hotspot.scale import gistar_tiled
-
-        gi = gistar_tiled(counts, ctx.hot_distance, fdr=fdr, seed=h["seed"], client=ctx.client)
-        gi_last = gistar_tiled(counts_last, ctx.hot_distance, fdr=fdr, seed=h["seed"],
-                              client=ctx.client)
+        gi = scale.gistar_tiled(counts, ctx.hot_distance, fdr=fdr, seed=h["seed"], client=ctx.client)
+        gi_last = scale.gistar_tiled(counts_last, ctx.hot_distance, fdr=fdr, seed=h["seed"], client=ctx.client)
     else:
-        gi = gistar(counts, ctx.hot_distance, permutations=h["permutations"], seed=h["seed"], fdr=fdr)
-        gi_last = gistar(counts_last, ctx.hot_distance, permutations=h["permutations"], seed=h["seed"], fdr=fdr)
-    ch = compare.change(gi_last, gi)
+        kw = {"cell": ctx.hot_cell, "distance": ctx.hot_distance, "permutations": h["permutations"],
+              "seed": h["seed"], "fdr": fdr}
+        gi = api.gistar(now_xy, ctx.study, **kw)
+        gi_last = api.gistar(last_xy, ctx.study, **kw)
+        gi.attrs.pop("offences", None)
+        gi_last.attrs.pop("offences", None)
     _fix_gpkg_time(per["end"])
-    from hotspot.io import write_gpkg
-
-    cells = to_cells(gi, where=_active(gi))
-    cells_last = to_cells(gi_last, where=_active(gi_last))
-    change_cells = compare.to_cells(ch)
-    write_gpkg(folder / "hotspots.gpkg", {"gistar_cells": cells, "gistar_cells_last": cells_last,
-                                          "change": change_cells})
-    top = top_hotspots(ctx, gi, counts_last, now, off)
-    from hotspot.io import write_csv
-
-    write_csv(folder / "top_hotspots.csv", top)
+    layers = {"gistar_cells": gistar_cells(gi, where=_active(gi))}
+    if not last_missing:
+        layers["gistar_cells_last"] = gistar_cells(gi_last, where=_active(gi_last))
+        layers["change"] = compare.to_cells(compare.change(gi_last, gi))
+    write_gpkg(folder / "hotspots.gpkg", layers)
+    top = top_hotspots(gi, None if last_missing else counts_last, now_xy, _located(off), ctx.study,
+                       top_n=int(ctx.cfg.outputs["top_n"]), imd_deciles=_imd_deciles(ctx), timed=ctx.timed)
+    write_csv(folder / "top_hotspots.csv", top.reindex(columns=TOP_COLUMNS) if top.empty else top)
     write_json(folder / "hotspots.json", {
         "kde": {k: _plain(v) for k, v in surface.attrs.items()},
         "gistar": {k: _plain(v) for k, v in gi.attrs.items()},
         "cells_by_class": _class_counts(gi),
-        "offences_this_cycle": int(len(now)), "offences_last_cycle": int(len(last)),
+        "offences_this_cycle": int(len(now)),
+        "offences_last_cycle": None if last_missing else int(len(last)),
+        **({"last_cycle_missing_months": last_missing} if last_missing else {}),
+        **({"offences_this_cycle_without_location": int(len(now) - len(now_xy))} if not ctx.timed else {}),
     })
 
 
 def _class_counts(gi) -> dict[str, int]:
     """Cells in the study area per Gi* confidence class label."""
-    from hotspot.schema import GI_CLASSES
-
     codes = gi["gi_class"].to_numpy()[np.isfinite(gi["count"].to_numpy())].astype(int)
     counts = pd.Series(codes).value_counts()
     return dict(sorted((GI_CLASSES[int(k)], int(v)) for k, v in counts.items()))
@@ -284,190 +424,116 @@ def _plain(v: Any) -> Any:
     return v if isinstance(v, (int, float, str, bool, type(None), list, dict)) else str(v)
 
 
-def top_hotspots(ctx: _Context, gi, counts_last, now: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
-    """Numbered top-N hotspots: peaks of Gi* hot cells, each with its distance-band footprint.
-
-    Candidate cells are Gi* hot spots at 95% or more; they are taken in decreasing order of the
-    offences within the Gi* distance band around them (the same window the statistic uses), and a
-    candidate closer than twice the band to an already chosen peak is skipped, so each hotspot is
-    a distinct place a patrol or outreach team can be sent to. Each hotspot gets a name (beat and
-    LSOA at its peak), offences within its footprint this cycle and last, a trend, peak day and
-    hours (from the last 52 weeks of offences in the footprint), main offence types and the IMD
-    decile of its LSOA.
-    """
-    from hotspot.forecast.profile import day_hour_table, format_windows, peak_windows
-    from hotspot.geography.geocode import locate
-    from hotspot.kernels.gistar import disk_stencil, window_sums_binary
-
-    cols = ["rank", "name", "count", "count_last", "trend", "peak_window", "main_types", "imd_decile",
-            "x", "y", "beat_code", "lsoa_code"]
-    n_top = int(ctx.cfg.outputs["top_n"])
-    cell = float(gi.attrs.get("cell", ctx.hot_cell))
-    distance = float(gi.attrs.get("distance", ctx.hot_distance))
-    cnt = gi["count"].to_numpy()
-    valid = np.isfinite(cnt)
-    dy, hw = disk_stencil(distance / cell)
-    win, _ = window_sums_binary(np.where(valid, cnt, 0.0), valid, dy, hw)
-    last = np.asarray(counts_last.to_numpy(), dtype=float)
-    win_last, _ = window_sums_binary(np.where(valid, last, 0.0), valid, dy, hw)
-    cls = np.nan_to_num(gi["gi_class"].to_numpy().astype(float), nan=0)
-    cand = np.flatnonzero(((cls >= 2) & valid).ravel())
-    if cand.size == 0:
-        return pd.DataFrame(columns=cols)
-    order = cand[np.lexsort((cand, -win.ravel()[cand]))]
-    xs, ys = gi["x"].to_numpy(), gi["y"].to_numpy()
-    nx = xs.size
-    peaks: list[int] = []
-    for k in order:
-        px, py = xs[k % nx], ys[k // nx]
-        if all(np.hypot(px - xs[j % nx], py - ys[j // nx]) > 2 * distance for j in peaks):
-            peaks.append(int(k))
-            if len(peaks) == n_top:
-                break
-    px = np.array([xs[k % nx] for k in peaks])
-    py = np.array([ys[k // nx] for k in peaks])
-    areas = ctx.areas
-    li, _ = locate(px, py, areas.lsoa.geometry, tolerance=5000.0)
-    lsoa = areas.lsoa.iloc[np.maximum(li, 0)]
-    beat_names = dict(zip(areas.beat["beat_code"], areas.beat["beat_name"])) if areas.beat is not None else {}
-    imd = _imd_deciles(ctx)
-    year_ago = now["occurred_at"].max() - pd.Timedelta(weeks=52)
-    hist = history[history["occurred_at"] > year_ago]
-    hx, hy = hist["easting"].to_numpy(), hist["northing"].to_numpy()
-    rows = []
-    for r, k in enumerate(peaks):
-        inside = hist[np.hypot(hx - px[r], hy - py[r]) <= distance + cell / 2]
-        windows = format_windows(peak_windows(day_hour_table(inside), share=0.4)) if len(inside) >= 10 else []
-        types = inside["sv_category"].replace("", np.nan).dropna()
-        main = ", ".join(f"{t.replace('_', ' ')} {p:.0%}" for t, p in
-                         types.value_counts(normalize=True).head(2).items()) if len(types) else ""
-        c_now, c_last = int(win.ravel()[k]), int(win_last.ravel()[k])
-        trend = "new" if c_last == 0 else f"{(c_now - c_last) / c_last:+.0%}"
-        bc = lsoa["beat_code"].iat[r]
-        rows.append({
-            "rank": r + 1, "name": f"{beat_names.get(bc, bc)} ({lsoa['lsoa_name'].iat[r]})",
-            "count": c_now, "count_last": c_last, "trend": trend, "peak_window": "; ".join(windows[:2]),
-            "main_types": main, "imd_decile": imd.get(lsoa["lsoa_code"].iat[r], np.nan),
-            "z": round(float(gi["z"].to_numpy().ravel()[k]), 3), "x": float(px[r]), "y": float(py[r]),
-            "radius_m": distance, "beat_code": bc, "lsoa_code": lsoa["lsoa_code"].iat[r],
-        })
-    return pd.DataFrame(rows)
+def _read_imd(ctx: _Context) -> pd.DataFrame | None:
+    """IMD table, or None when no IMD file is configured (then deciles read "not available")."""
+    return read_imd(ctx.imd_path) if ctx.imd_path is not None else None
 
 
 def _imd_deciles(ctx: _Context) -> dict:
-    try:
-        from hotspot.covariates.imd import read_imd
+    imd = _read_imd(ctx)
+    return {} if imd is None else dict(zip(imd["lsoa_code"], imd["imd_decile"]))
 
-        imd = read_imd(ctx.imd_path)
-    except Exception:  # covariates are optional for the top list
-        return {}
-    return dict(zip(imd["lsoa_code"], imd["imd_decile"]))
+
+#: The minimum number of time steps emerging hot spot analysis needs (as ArcGIS asks).
+MIN_EMERGING_STEPS = 10
 
 
 def stage_emerging(ctx: _Context, folder: Path) -> None:
-    """Space-time cube over the whole history and emerging hot spot categories."""
-    from hotspot.grid.cube import space_time_cube, write_cube
-    from hotspot.hotspots.emerging import category_counts, emerging_hotspots, to_cells
-    from hotspot.io import write_gpkg
+    """Space-time cube over the history and emerging hot spot categories.
 
+    Month-only data use monthly steps over the latest unbroken run of published months (a missing
+    month is a gap, never zero). Below :data:`MIN_EMERGING_STEPS` steps the analysis is not run and
+    ``emerging.json`` records why.
+    """
     e = ctx.cfg.emerging
     per = ctx.periods()
-    off = ctx.analysed()
-    off = off[off["occurred_at"] <= per["end"] + pd.Timedelta(days=1)]
-    spec, mask = _grid(ctx, e["cell_m"])
-    cube = space_time_cube(off, spec, step=e["step"], end=per["end"], mask=mask)
+    off = _located(ctx.analysed())
+    step = e["step"] if ctx.timed else "month"
+    start = None
+    if not ctx.timed:
+        present = [m for m in ctx.months()["present"] if m <= str(per["end"].to_period("M"))]
+        run = [present[-1]] if present else []
+        for m in reversed(present[:-1]):
+            if (pd.Period(run[0], freq="M") - pd.Period(m, freq="M")).n != 1:
+                break
+            run.insert(0, m)
+        start = pd.Period(run[0], freq="M").start_time if run else None
+        n_steps = len(run)
+        if n_steps < MIN_EMERGING_STEPS:
+            reason = (f"not run: {n_steps} consecutive monthly step(s) of published data "
+                      f"({run[0] if run else '-'} to {run[-1] if run else '-'}); emerging hot spot analysis "
+                      f"needs at least {MIN_EMERGING_STEPS}")
+            if ctx.months()["missing"]:
+                reason += f" (months missing: {', '.join(ctx.months()['missing'])})"
+            write_json(folder / "emerging.json", {"categories": {}, "steps": n_steps, "step": step,
+                                                  "cell_m": e["cell_m"], "status": reason})
+            return
+        off = off[(ctx.when(off) >= start).to_numpy()]
+    off = off[(ctx.when(off) <= per["end"] + pd.Timedelta(days=1)).to_numpy()]
+    ds, cube = api.emerging(off, ctx.study, cell=e["cell_m"], step=step, distance=e["distance_m"],
+                            time_lag=e["time_lag"], start=start, end=per["end"], return_cube=True)
     write_cube(cube, folder / "cube.nc")
-    ds = emerging_hotspots(cube, e["distance_m"], time_lag=e["time_lag"])
     _fix_gpkg_time(per["end"])
-    cells = to_cells(ds, patterns_only=True)
-    write_gpkg(folder / "emerging.gpkg", {"emerging": cells})
-    write_json(folder / "emerging.json", {"categories": category_counts(ds), "steps": int(cube.sizes["time"]),
-                                          "step": e["step"], "cell_m": e["cell_m"]})
+    write_gpkg(folder / "emerging.gpkg", {"emerging": emerging_cells(ds, patterns_only=True)})
+    write_json(folder / "emerging.json", {"categories": category_counts(ds), "steps": int(ds.attrs["steps"]),
+                                          "step": step, "cell_m": e["cell_m"]})
 
 
 def stage_profiles(ctx: _Context, folder: Path) -> None:
     """When (day x hour, peak windows) and who lives there (area profiles, IMD, concentration)."""
-    from hotspot.covariates.imd import read_imd
-    from hotspot.covariates.population import read_population
-    from hotspot.covariates.profiles import area_profile, by_imd_decile
-    from hotspot.covariates.universal_credit import read_statxplore
-    from hotspot.forecast.profile import (day_hour_table, format_windows, heatmap_figure, peak_windows,
-                                          reference_profile, shape_correlation)
-    from hotspot.hotspots.concentration import concentration_table
-    from hotspot.io import write_csv
-
     per = ctx.periods()
     off_all = ctx.offences()
     off = ctx.analysed()
     year = _in(off, per["end"] - pd.Timedelta(days=364), per["end"])
-    table = day_hour_table(year)
-    write_csv(folder / "day_hour.csv", table.reset_index())
-    heatmap_figure(table, folder / "day_hour.png", title="Serious violence by day and hour, last 52 weeks")
-    ref = reference_profile()
-    windows = format_windows(peak_windows(table, share=0.25))
-    imd = read_imd(ctx.imd_path)
-    uc = read_statxplore(ctx.uc_path)
-    pop = read_population(ctx.pop_path)
+    if ctx.timed:
+        table = day_hour_table(year)
+        write_csv(folder / "day_hour.csv", table.reset_index())
+        heatmap_figure(table, folder / "day_hour.png", title="Serious violence by day and hour, last 52 weeks")
+        windows = format_windows(peak_windows(table, share=0.25))
+        correlation: Any = round(float(shape_correlation(table, reference_profile())), 4)
+    else:
+        windows, correlation = NO_HOURS, NO_HOURS
+    imd = _read_imd(ctx)
+    uc = read_statxplore(ctx.uc_path) if ctx.uc_path is not None else None
+    pop = read_population(ctx.pop_path) if ctx.pop_path is not None else None
     cyc = _in(off_all, per["end"] - pd.Timedelta(days=364), per["end"])
     for level in ("lsoa", "beat", "la"):
         prof = area_profile(cyc, ctx.areas, imd=imd, uc=uc, population=pop, level=level)
         write_csv(folder / f"areas_{level}.csv", prof)
-    dec = by_imd_decile(cyc, ctx.areas, imd, population=pop)
-    write_csv(folder / "by_imd_decile.csv", dec)
+    if imd is not None:
+        write_csv(folder / "by_imd_decile.csv", by_imd_decile(cyc, ctx.areas, imd, population=pop))
     lsoa_counts = year.groupby("lsoa_code").size().reindex(ctx.areas.lsoa["lsoa_code"], fill_value=0)
-    from hotspot.grid.binning import count_points
-
-    spec, mask = _grid(ctx, 250.0)
-    cells = count_points(year["easting"].to_numpy(), year["northing"].to_numpy(), spec, mask=mask).to_numpy()
+    grid = ctx.study.grid(250.0)
+    year_xy = _located(year)
+    cells = count_points(year_xy["easting"].to_numpy(), year_xy["northing"].to_numpy(), grid.spec,
+                         mask=grid.mask).to_numpy()
     conc = pd.concat([concentration_table(lsoa_counts.to_numpy(), unit="lsoa"),
                       concentration_table(cells[np.isfinite(cells)], unit="cell_250m")], ignore_index=True)
     write_csv(folder / "concentration.csv", conc)
     write_json(folder / "profiles.json", {
-        "peak_windows": windows, "reference_correlation": round(float(shape_correlation(table, ref)), 4),
+        "peak_windows": windows, "reference_correlation": correlation,
         "period": [str(per["end"] - pd.Timedelta(days=364))[:10], str(per["end"])[:10]],
     })
-    # LSOA hotspots of serious-violence rates next to deprivation (libpysal + esda)
-    try:
-        _areal(ctx, folder, year, imd)
-    except Exception as exc:  # pragma: no cover - reported, never silent
-        write_json(folder / "areal_error.json", {"error": str(exc)})
-
-
-def _areal(ctx: _Context, folder: Path, year: pd.DataFrame, imd: pd.DataFrame) -> None:
-    from hotspot.hotspots.areal import areal_gistar, local_moran
-    from hotspot.io import write_gpkg
-
-    lsoa = ctx.areas.lsoa[["lsoa_code", "lsoa_name", "population", "geometry"]].copy()
-    lsoa["sv_count"] = year.groupby("lsoa_code").size().reindex(lsoa["lsoa_code"], fill_value=0).to_numpy()
-    lsoa["sv_rate"] = lsoa["sv_count"] / lsoa["population"].clip(lower=1) * 1000
-    lsoa = lsoa.merge(imd[["lsoa_code", "imd_score", "imd_decile"]], on="lsoa_code", how="left")
-    seed = ctx.cfg.hotspots["seed"]
-    gi = areal_gistar(lsoa, "sv_rate", permutations=999, seed=seed)
-    bv = local_moran(lsoa, "sv_rate", other="imd_score", permutations=999, seed=seed)
-    keep = [c for c in bv.columns if c not in gi.columns or c == "lsoa_code"]
-    out = gi.merge(pd.DataFrame(bv[keep]), on="lsoa_code", how="left", suffixes=("", "_bv"))
-    _fix_gpkg_time(ctx.periods()["end"])
-    write_gpkg(folder / "lsoa_hotspots.gpkg", {"lsoa_hotspots": out})
+    # LSOA hot spots of rates beside deprivation (libpysal + esda): part of the stage, so a failure
+    # fails the run; it needs residents per LSOA.
+    if "population" in ctx.areas.lsoa.columns:
+        _fix_gpkg_time(per["end"])
+        out = lsoa_hotspots(ctx.areas.lsoa, year.groupby("lsoa_code").size(), imd=imd,
+                            permutations=999, seed=ctx.cfg.hotspots["seed"])
+        write_gpkg(folder / "lsoa_hotspots.gpkg", {"lsoa_hotspots": out})
 
 
 def stage_forecast(ctx: _Context, folder: Path) -> None:
-    """Next week's expected violence by unit and by day x hour (and a backtest when configured)."""
-    from hotspot.forecast.models import forecast_next
-    from hotspot.io import write_csv, write_gpkg
-
+    """Next period's expected violence by unit and by day x hour (and a backtest when configured)."""
     f = ctx.cfg.forecast
     per = ctx.periods()
     origin = per["end"] + pd.Timedelta(days=1)
     off = ctx.offences()
-    off = off[off["occurred_at"] < origin]
-    model = None
-    if f["model"]:
-        from hotspot.forecast.persist import load_model
-
-        model = load_model(ctx.cfg.path(f["model"]))
-    layer, table = forecast_next(off, origin, horizon=f["horizon_days"], unit=f["unit"], cell=f["cell_m"],
-                                 areas=ctx.areas, model=model, serious_only=ctx.cfg.hotspots["serious_only"],
-                                 seed=ctx.cfg.hotspots["seed"])
+    off = off[(ctx.when(off) < origin).to_numpy()]
+    model = load_model(ctx.cfg.path(f["model"])) if f["model"] else None
+    layer, table = api.forecast(off, ctx.study, origin=origin, horizon=f["horizon_days"], unit=f["unit"],
+                                cell=f["cell_m"], model=model, serious_only=ctx.cfg.hotspots["serious_only"],
+                                seed=ctx.cfg.hotspots["seed"])
     layer = _name_units(ctx, layer)
     _fix_gpkg_time(per["end"])
     write_gpkg(folder / "forecast.gpkg", {"forecast": layer})
@@ -478,44 +544,22 @@ def stage_forecast(ctx: _Context, folder: Path) -> None:
         "top": layer.head(10)[["unit", "name", "expected", "q10", "q90"]].round(3).to_dict("records"),
     })
     if f["backtest_folds"] > 0:
-        from hotspot.forecast.backtest import backtest_chart, rolling_origin
-
-        bt = rolling_origin(off, unit=f["unit"], cell=f["cell_m"], folds=f["backtest_folds"],
-                            horizon=f["horizon_days"], areas=ctx.areas, seed=ctx.cfg.hotspots["seed"],
-                            client=ctx.client)
+        bt = api.backtest(off, ctx.study, unit=f["unit"], cell=f["cell_m"], folds=f["backtest_folds"],
+                          horizon=f["horizon_days"], seed=ctx.cfg.hotspots["seed"], client=ctx.client)
         write_json(folder / "backtest.json", bt.summary)
         backtest_chart(bt, folder / "backtest.png")
 
 
 def _name_units(ctx: _Context, layer):
     """Readable names for forecast units: the beat and LSOA at each unit's centre."""
-    from hotspot.geography.geocode import locate
-
     pts = layer.geometry.representative_point()
-    lsoa = ctx.areas.lsoa
-    li, _ = locate(pts.x.to_numpy(), pts.y.to_numpy(), lsoa.geometry, tolerance=2000.0)
-    ok = li >= 0
-    beat_names = dict(zip(ctx.areas.beat["beat_code"], ctx.areas.beat["beat_name"])) if ctx.areas.beat is not None else {}
-    names = []
-    for i, good in zip(li, ok):
-        if not good:
-            names.append("outside the study area")
-            continue
-        row = lsoa.iloc[int(i)]
-        names.append(f"{beat_names.get(row.get('beat_code', ''), row.get('beat_code', ''))} ({row['lsoa_name']})")
     layer = layer.copy()
-    layer["name"] = names
+    layer["name"] = place_names(pts.x.to_numpy(), pts.y.to_numpy(), ctx.study, tolerance=2000.0)["name"].to_numpy()
     return layer
 
 
 def stage_routes(ctx: _Context, folder: Path) -> None:
     """A youth-work route through the places with the most expected violence in the window."""
-    import geopandas as gpd
-
-    from hotspot.forecast.profile import parse_window
-    from hotspot.geography.crs import to_bng
-    from hotspot.publish import routes as R
-
     r = ctx.cfg.routes
     win = parse_window(r["window"])
     cells = set(win.cells())
@@ -538,8 +582,6 @@ def stage_routes(ctx: _Context, folder: Path) -> None:
     day = origin + pd.Timedelta(days=(win.day - origin.dayofweek) % 7)
     start_time = (day + pd.Timedelta(hours=win.start)).to_pydatetime()
     if cand.empty:
-        from hotspot.io import write_text
-
         write_text(folder / "route.txt", f"No forecast unit with expected violence in {win} lies within "
                    f"{r['max_walk_m'] / 2:.0f} m of the start {tuple(r['start'])}: no route.\n")
         return
@@ -551,112 +593,143 @@ def stage_routes(ctx: _Context, folder: Path) -> None:
     R.write_table(route, folder / "route.html")
 
 
+def _read_layer(path: Path, layer: str) -> gpd.GeoDataFrame | None:
+    return gpd.read_file(path, layer=layer) if path.exists() else None
+
+
 def stage_publish(ctx: _Context, folder: Path) -> None:
     """The tasking map and the briefing (full or public)."""
-    import geopandas as gpd
-
-    from hotspot.grid.io import read_geotiff
-    from hotspot.publish import redact
-    from hotspot.publish.briefing import write_briefing
-    from hotspot.publish.maps import save_map, tasking_map
-    from hotspot.schema import HANDLING_FULL, HANDLING_PUBLIC
-
     o = ctx.cfg.outputs
-    per = ctx.periods()
     hs = ctx.folders["hotspots"]
     pr = ctx.folders["profiles"]
     threshold = int(o["small_count_threshold"])
     handling = HANDLING_PUBLIC if ctx.public else HANDLING_FULL
     kde = read_geotiff(hs / "kde.tif")
     cells = gpd.read_file(hs / "hotspots.gpkg", layer="gistar_cells")
-    emerging = gpd.read_file(ctx.folders["emerging"] / "emerging.gpkg", layer="emerging")
+    emerging = _read_layer(ctx.folders["emerging"] / "emerging.gpkg", "emerging")
     forecast = gpd.read_file(ctx.folders["forecast"] / "forecast.gpkg", layer="forecast")
     top = pd.read_csv(hs / "top_hotspots.csv")
     lsoa = pd.read_csv(pr / "areas_lsoa.csv")
     lsoa_stats = lsoa.rename(columns={"uc_per_100_households": "uc_rate", "sv_per_1000": "sv_rate"})
     route = None
     if (ctx.folders["routes"] / "route.geojson").exists() and not ctx.public:
-        route = _route_from_geojson(ctx.folders["routes"] / "route.geojson")
+        route = R.route_from_geojson(ctx.folders["routes"] / "route.geojson")
     if ctx.public:
         kde = None  # a smoothed surface of points can reveal individual locations at small counts
         cells = redact.redact_frame(cells, threshold=threshold)
         top = redact.suppress_counts(top, ["count", "count_last"], threshold=threshold)
         top = redact.scrub_text(top)
-        lsoa_stats = lsoa_stats[["lsoa_code", "imd_decile", "uc_rate"]]
+        lsoa_stats = lsoa_stats[[c for c in ("lsoa_code", "imd_decile", "uc_rate") if c in lsoa_stats]]
         forecast = forecast.drop(columns=[c for c in forecast.columns if c in ("q10", "q90")])
     # the map shows what a meeting acts on; complete layers are in the GeoPackages
     cells = cells[cells["class"] != 0]
     forecast = forecast.nsmallest(MAP_FORECAST_UNITS, "rank")
-    m = tasking_map(kde=kde, gistar=cells, emerging=emerging, forecast=forecast, areas=ctx.areas,
-                    lsoa_stats=lsoa_stats, top=top, route=route,
-                    title=f"Serious violence tasking map, cycle {ctx.cycle_id()} "
-                          f"({per['start'].date()} to {per['end'].date()})",
-                    tiles=o["basemap"], handling=handling)
+    m = api.tasking_map(ctx.study, kde=kde, gistar=cells, emerging=emerging, forecast=forecast,
+                        lsoa_stats=lsoa_stats, top=top, route=route,
+                        title=f"{_title(ctx, 'tasking map')}, cycle {ctx.cycle_id()} ({ctx.period_label()})",
+                        tiles=o["basemap"], handling=handling)
     save_map(m, folder / "tasking_map.html")
     _stable_html_ids(folder / "tasking_map.html")
     if o["briefing"]:
         _briefing(ctx, folder, top, handling, threshold)
 
 
+def _title(ctx: _Context, what: str) -> str:
+    """"Serious violence tasking map"; month-only data name what they analyse instead."""
+    return f"Serious violence {what}" if ctx.timed else f"{ctx.selection_label()}: {what}"
+
+
 #: Forecast units drawn on the map (highest expected first); the GeoPackage has every unit.
 MAP_FORECAST_UNITS = 1000
 
 
-def _route_from_geojson(path: Path):
-    """The map layer wants a Route; rebuild a light one from the route GeoJSON."""
-    from hotspot.publish import routes as R
+def _headline(ctx: _Context, now: pd.DataFrame, last: pd.DataFrame | None) -> dict[str, tuple]:
+    """Headline figures, this cycle and last; what the data cannot say reads "not available"."""
+    def pair(fn: Callable[[pd.DataFrame], int]) -> tuple:
+        return (fn(now), fn(last) if last is not None else None)
 
-    return R.route_from_geojson(path) if hasattr(R, "route_from_geojson") else None
+    if ctx.timed:
+        return {
+            "Serious violence offences": pair(len),
+            "Knife-enabled serious violence": pair(lambda d: int(d["knife"].sum())),
+            "Robbery": pair(lambda d: int((d["sv_category"] == "robbery").sum())),
+            "Friday/Saturday night (18:00-06:00)": pair(_weekend_nights),
+        }
+    return {
+        ctx.selection_label(): pair(len),
+        "Robbery": pair(lambda d: int((d["crime_type"] == "Robbery").sum())),
+        "Knife-enabled serious violence": (f"{NOT_AVAILABLE} (police.uk has no knife flag)",),
+        "Domestic serious violence": (f"{NOT_AVAILABLE} (police.uk has no domestic flag)",),
+        "Friday/Saturday night (18:00-06:00)": (f"{NOT_AVAILABLE} (police.uk data has no day or hour)",),
+    }
+
+
+def _quality_notes(ctx: _Context) -> list[str]:
+    """Data-quality lines for the briefing (month-only data: months present and missing)."""
+    if ctx.timed:
+        return []
+    m = ctx.months()
+    notes = [f"Months with published data: {', '.join(m['present'])}."]
+    if m["missing"]:
+        notes.append(f"Months missing from the published data (gaps, not zeros): {', '.join(m['missing'])}.")
+    notes.append("police.uk locations are snapped to map points and dates are months only: "
+                 "no day, hour, knife or domestic figures can be given.")
+    return notes
 
 
 def _briefing(ctx: _Context, folder: Path, top: pd.DataFrame, handling: str, threshold: int) -> None:
-    from hotspot.publish import redact
-    from hotspot.publish.briefing import write_briefing
-
     per = ctx.periods()
     off = ctx.analysed()
     now = _in(off, per["start"], per["end"])
-    last = _in(off, per["prev_start"], per["prev_end"])
+    last_missing = ctx.missing_in(per["prev_start"], per["prev_end"])
+    last = None if last_missing else _in(off, per["prev_start"], per["prev_end"])
     hsj = json.loads((ctx.folders["hotspots"] / "hotspots.json").read_text())
-    last_gi = None
-    headline = {
-        "Serious violence offences": (len(now), len(last)),
-        "Knife-enabled serious violence": (int(now["knife"].sum()), int(last["knife"].sum())),
-        "Robbery": (int((now["sv_category"] == "robbery").sum()), int((last["sv_category"] == "robbery").sum())),
-        "Friday/Saturday night (18:00-06:00)": (_weekend_nights(now), _weekend_nights(last)),
-    }
-    del last_gi
+    headline = _headline(ctx, now, last)
     if ctx.public:
-        headline = {k: tuple(v if v >= threshold else f"<{threshold}" for v in vals) for k, vals in headline.items()}
-    trend = off.set_index("occurred_at").resample("MS").size()
+        headline = {k: tuple(v if isinstance(v, str) or v is None or v >= threshold else f"<{threshold}"
+                             for v in vals) for k, vals in headline.items()}
+    if ctx.timed:  # months run continuously in a timestamped extract
+        trend = off.set_index("occurred_at").resample("MS").size()
+    else:  # a month with no published data is a gap in the line (NaN), never a zero
+        by_month = off["month"].astype(str).value_counts()
+        months = pd.period_range(ctx.months()["present"][0], ctx.months()["present"][-1], freq="M")
+        trend = pd.Series([by_month.get(str(m), np.nan) if str(m) not in ctx.months()["missing"] else np.nan
+                           for m in months], index=months.to_timestamp(), dtype=float)
     trend = trend[trend.index <= per["end"]]
     fc = pd.read_json(ctx.folders["forecast"] / "forecast.json", typ="series")
     forecast = pd.DataFrame(fc["top"])
     em = json.loads((ctx.folders["emerging"] / "emerging.json").read_text())
-    import geopandas as gpd
-
-    emerging = gpd.read_file(ctx.folders["emerging"] / "emerging.gpkg", layer="emerging")
-    emerging = pd.DataFrame(emerging.drop(columns="geometry"))
-    imd_profile = pd.read_csv(ctx.folders["profiles"] / "by_imd_decile.csv")
-    from hotspot.forecast.profile import day_hour_table
-
-    day_hour = day_hour_table(_in(off, per["end"] - pd.Timedelta(days=364), per["end"]))
+    emerging = _read_layer(ctx.folders["emerging"] / "emerging.gpkg", "emerging")
+    emerging = pd.DataFrame(emerging.drop(columns="geometry")) if emerging is not None else None
+    dec_path = ctx.folders["profiles"] / "by_imd_decile.csv"
+    imd_profile = pd.read_csv(dec_path) if dec_path.exists() else None
+    day_hour: Any = day_hour_table(_in(off, per["end"] - pd.Timedelta(days=364), per["end"])) \
+        if ctx.timed else f"Day of week x hour: {NO_HOURS} (months only)."
     if ctx.public:
         forecast = forecast.drop(columns=[c for c in ("q10", "q90") if c in forecast])
-        imd_profile = redact.suppress_counts(imd_profile, threshold=threshold)
-        day_hour = day_hour.mask((day_hour > 0) & (day_hour < threshold))
-    method = (f"Serious violence = {', '.join(sorted(set(off['sv_category'])))} under the configured rules. "
+        if imd_profile is not None:
+            imd_profile = redact.suppress_counts(imd_profile, threshold=threshold)
+        if ctx.timed:
+            day_hour = day_hour.mask((day_hour > 0) & (day_hour < threshold))
+    emerging_text = (f"emerging hot spots over {em['steps']} {em['step']}ly steps of {em['cell_m']:.0f} m cells"
+                     if "status" not in em else f"emerging hot spots {em['status']}")
+    what = (f"Serious violence = {', '.join(sorted(set(off['sv_category'])))} under the configured rules. "
+            if ctx.timed else f"Offences analysed: {ctx.selection_label()}. ")
+    method = (f"{what}"
               f"Gi* on {hsj['gistar'].get('cell', '')} m cells with a {hsj['gistar'].get('distance', '')} m "
               f"distance band, {hsj['gistar'].get('fdr', '')} false-discovery-rate correction; KDE "
               f"{hsj['kde'].get('kernel', '')} kernel, bandwidth {hsj['kde'].get('bandwidth', 0):.0f} m "
-              f"({hsj['kde'].get('bandwidth_rule', '')}); emerging hot spots over {em['steps']} "
-              f"{em['step']}ly steps of {em['cell_m']:.0f} m cells; forecasts from a Poisson gradient-boosting "
-              f"model trained on the data before the cycle's end.")
-    write_briefing(folder / "briefing.html", title="Serious violence tasking briefing",
-                   period=f"Cycle {ctx.cycle_id()}: {per['start'].date()} to {per['end'].date()} "
-                          f"(last cycle {per['prev_start'].date()} to {per['prev_end'].date()})",
+              f"({hsj['kde'].get('bandwidth_rule', '')}); {emerging_text}; forecasts from a Poisson "
+              f"gradient-boosting model trained on the data before the cycle's end.")
+    last_label = (f"last cycle {per['prev_start'].date()} to {per['prev_end'].date()}" if ctx.timed else
+                  f"last cycle {_month_label(per['prev_end'].to_period('M'))}"
+                  + (" not published" if last_missing else ""))
+    extra: dict[str, Any] = {} if ctx.timed else {"notes": _quality_notes(ctx),
+                                                   "forecast_title": "Forecast"}
+    write_briefing(folder / "briefing.html", title=f"{_title(ctx, 'tasking briefing')}",
+                   period=f"Cycle {ctx.cycle_id()}: {ctx.period_label()} ({last_label})",
                    handling=handling, headline=headline, top=top, day_hour=day_hour, trend=trend,
-                   forecast=forecast, emerging=emerging, imd_profile=imd_profile, method=method)
+                   forecast=forecast, emerging=emerging, imd_profile=imd_profile, method=method, **extra)
 
 
 def _weekend_nights(off: pd.DataFrame) -> int:
@@ -676,8 +749,6 @@ def _stable_html_ids(path: Path) -> None:
 
     def sub(m: re.Match) -> str:
         return seen.setdefault(m.group(0), f"{len(seen) + 1:032x}")
-
-    from hotspot.io import write_text
 
     write_text(path, _HEX_ID.sub(sub, text))
 
@@ -750,26 +821,21 @@ def run_cycle(cfg: CycleConfig, out: str | Path, *, public: bool | None = None, 
     ctx = _Context(cfg, public)
     t_start = time.perf_counter()
     if scheduler:
-        from hotspot.scale import get_client
-
         log(f"connecting to Dask ({scheduler})")
-        ctx.client = get_client(scheduler, n_workers=workers)
+        ctx.client = scale.get_client(scheduler, n_workers=workers)
         ctx.scheduler = scheduler if scheduler.startswith(("tcp://", "tls://")) else f"{scheduler} x{workers}"
     try:
         return _run(ctx, cfg, out, public, wait, log, fail_in, t_start)
     finally:
         if ctx.client is not None:
-            from hotspot.scale import close_client
-
-            close_client(ctx.client)
+            scale.close_client(ctx.client)
 
 
 def _run(ctx: _Context, cfg: CycleConfig, out: Path, public: bool, wait: float,
          log: Callable[[str], None], fail_in: str | None, t_start: float) -> CycleResult:
     with folder_lock(out, wait=wait):
         cache = StageCache(out / ".cache")
-        inputs = [*ctx.inputs, ctx.boundaries, ctx.postcodes, ctx.imd_path, ctx.uc_path, ctx.pop_path, *ctx.extra]
-        hashes = hash_inputs([p for p in inputs if p.exists()])
+        hashes = hash_inputs([p for p in ctx.input_paths() if p.exists()])
         hashes = {str(Path(k).resolve()): v for k, v in hashes.items()}
         sections = cfg.as_dict()
         keys: dict[str, str] = {}
@@ -794,10 +860,8 @@ def _run(ctx: _Context, cfg: CycleConfig, out: Path, public: bool, wait: float,
         with atomic_folder(final) as tmp:
             outputs = _assemble(ctx, results, tmp)
             if public:
-                from hotspot.publish.redact import assert_public
-
                 for rel in outputs:  # every published file is scanned for a surviving small count
-                    assert_public(tmp / rel, int(cfg.outputs["small_count_threshold"]))
+                    redact.assert_public(tmp / rel, int(cfg.outputs["small_count_threshold"]))
             manifest = _manifest(ctx, cfg, results, hashes, outputs, public, cycle_id,
                                  time.perf_counter() - t_start)
             write_json(tmp / "manifest.json", manifest)
@@ -843,13 +907,8 @@ def _publishable(stage: str, name: str) -> bool:
 
 def _write_public_copy(ctx: _Context, src: Path, target: Path) -> None:
     """Redact a stage output on its way into a public cycle folder."""
-    from hotspot.publish.export import export_layers
-
     threshold = int(ctx.cfg.outputs["small_count_threshold"])
     if src.suffix == ".gpkg":
-        import geopandas as gpd
-        import pyogrio
-
         layers = {name: gpd.read_file(src, layer=name) for name, _ in pyogrio.list_layers(src)}
         export_layers(target, layers, public=True, threshold=threshold)
     elif src.suffix == ".csv":
@@ -859,8 +918,6 @@ def _write_public_copy(ctx: _Context, src: Path, target: Path) -> None:
 
 
 def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
     out = {"python": platform.python_version(), "hotspot": __version__}
     for pkg in ("numpy", "pandas", "geopandas", "shapely", "pyproj", "libpysal", "esda", "scikit-learn",
                 "xarray", "rasterio", "folium", "numba", "scipy"):
@@ -879,6 +936,10 @@ def _manifest(ctx, cfg, results, hashes, outputs, public, cycle_id, seconds) -> 
         "handling": "OFFICIAL" if public else "OFFICIAL-SENSITIVE",
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "period": {k: str(v.date()) for k, v in per.items()},
+        "time_resolution": ctx.resolution,
+        "analysed": ctx.selection_label(),
+        "study_area": ctx.study.describe(),
+        **({"months": ctx.months()} if not ctx.timed else {}),
         "inputs": hashes,
         "parameters": cfg.as_dict(),
         "versions": _versions(),

@@ -280,3 +280,43 @@ def local_moran(gdf, column: str, *, other: str | None = None, weights: str = "q
     sig = out["p_adjusted"].to_numpy() <= float(alpha)
     out["lisa"] = np.where(sig, np.array([LISA_QUADRANTS.get(int(v), "ns") for v in q], dtype=object), "ns")
     return out
+
+
+def lsoa_hotspots(lsoa, counts, *, imd=None, permutations: int = 999, seed: int | None = None):
+    """LSOA hot spots of offence rates per 1,000 residents, beside deprivation.
+
+    Gi* of the rate (:func:`areal_gistar`) and, when IMD scores are given, the bivariate local
+    Moran of the rate against the IMD score (:func:`local_moran`).
+
+    Parameters
+    ----------
+    lsoa : GeoDataFrame
+        ``lsoa_code, lsoa_name, population`` and geometry (the study area's LSOA layer).
+    counts : Series
+        Offences by LSOA code (LSOAs absent count 0).
+    imd : DataFrame, optional
+        ``lsoa_code, imd_score, imd_decile``.
+    permutations, seed
+        Conditional permutations of both statistics.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per LSOA: ``sv_count, sv_rate`` and the Gi* and bivariate LISA columns.
+    """
+    import pandas as pd
+
+    if "population" not in lsoa.columns:
+        raise InputError("LSOA hot spots need residents per LSOA: give boundaries with a population "
+                         "column or a population file (--population)")
+    out = lsoa[["lsoa_code", "lsoa_name", "population", "geometry"]].copy()
+    out["sv_count"] = counts.reindex(out["lsoa_code"], fill_value=0).to_numpy()
+    out["sv_rate"] = out["sv_count"] / out["population"].clip(lower=1) * 1000
+    if imd is not None:
+        out = out.merge(imd[["lsoa_code", "imd_score", "imd_decile"]], on="lsoa_code", how="left")
+    gi = areal_gistar(out, "sv_rate", permutations=permutations, seed=seed)
+    if imd is None or out["imd_score"].isna().all():
+        return gi
+    bv = local_moran(out, "sv_rate", other="imd_score", permutations=permutations, seed=seed)
+    keep = [c for c in bv.columns if c not in gi.columns or c == "lsoa_code"]
+    return gi.merge(pd.DataFrame(bv[keep]), on="lsoa_code", how="left", suffixes=("", "_bv"))

@@ -171,6 +171,11 @@ def _headline(figures: Mapping[str, tuple]) -> str:
     out = []
     for name, vals in figures.items():
         this, last = (tuple(vals) + (None,))[:2]
+        if isinstance(this, str):  # a label such as "not available" or "<5": shown as it is
+            out.append(f"<div class='fig'><div>{esc(name)}</div><div class='v'>{esc(this)}</div></div>")
+            continue
+        if isinstance(last, str):
+            last = None
         change = ""
         if last not in (None, 0) and this is not None and not pd.isna(last) and not pd.isna(this):
             pct = (float(this) - float(last)) / float(last) * 100
@@ -205,12 +210,15 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
                     trend: pd.Series | None = None, restrictions: pd.DataFrame | str | Path | None = "default",
                     forecast: pd.DataFrame | None = None, emerging: pd.DataFrame | None = None,
                     imd_profile: pd.DataFrame | None = None, method: str = DEFAULT_METHOD,
-                    caveats: Sequence[str] = DEFAULT_CAVEATS, generated: dt.datetime | None = None) -> str:
+                    caveats: Sequence[str] = DEFAULT_CAVEATS, generated: dt.datetime | None = None,
+                    forecast_title: str = "Next week: forecast", notes: Sequence[str] = ()) -> str:
     """The briefing as one HTML string. See :func:`write_briefing` for the parameters."""
     generated = generated or dt.datetime.now().replace(microsecond=0)
     h = esc(handling)
     parts = [f"<div class='handling top'>{h}</div>", f"<h1>{esc(title)}</h1>",
              f"<p>{esc(period)} &middot; generated {esc(generated.isoformat(sep=' '))}</p>"]
+    if notes:
+        parts += ["<h2>Data quality</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>"]
     if headline:
         parts += ["<h2>Headline figures</h2>", _headline(headline)]
     if top is not None and len(top):
@@ -219,7 +227,9 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
         suppressed = any(f"{c}_text" in top.columns for c in ("count", "count_last"))
         tab = _table_with_text(top, cols) if suppressed else _table(top[cols])
         parts += ["<h2>Top hotspots</h2>", tab]
-    if day_hour is not None:
+    if isinstance(day_hour, str):  # e.g. month-only data: say why there is no table
+        parts += ["<h2>When: day of week and hour</h2>", f"<p>{esc(day_hour)}</p>"]
+    elif day_hour is not None:
         parts += ["<h2>When: day of week and hour</h2>", _img(heatmap_png(day_hour), "day by hour heatmap")]
     if trend is not None and len(trend):
         if isinstance(restrictions, str) and restrictions == "default":
@@ -235,7 +245,7 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
     if forecast is not None and len(forecast):
         cols = [c for c in ("name", "expected", "q10", "q90") if c in forecast.columns]
         f = pd.DataFrame(forecast)[cols].sort_values("expected", ascending=False).head(15)
-        parts += ["<h2>Next week: forecast</h2>", _table(f, count_columns=())]
+        parts += [f"<h2>{esc(forecast_title)}</h2>", _table(f, count_columns=())]
     if emerging is not None and len(emerging):
         counts = pd.Series(emerging["category"]).astype(str).value_counts()
         counts = counts[counts.index != "no pattern detected"]
@@ -317,7 +327,7 @@ def write_briefing(path: str | Path, *, pdf: bool = False, **context) -> dict:
 
     unknown = set(context) - {"title", "period", "handling", "headline", "top", "day_hour", "trend",
                               "restrictions", "forecast", "emerging", "imd_profile", "method", "caveats",
-                              "generated"}
+                              "generated", "forecast_title", "notes"}
     if unknown:
         raise ArgumentError(sorted(unknown)[0], "an unknown briefing field", "one of the documented context names")
     path = Path(path)

@@ -1,0 +1,482 @@
+"""The library: one verb per analysis, as sfhotspot offers them.
+
+Every verb validates its arguments up front (an :class:`~hotspot.errors.ArgumentError` names the
+argument, what it got and what it wants), takes the :class:`~hotspot.grid.study_area.StudyArea`
+where space matters, and returns a labelled object (xarray, GeoDataFrame, DataFrame) whose
+``attrs`` carry the parameters used. The command line (:mod:`hotspot.cli`) and the batch run
+(:mod:`hotspot.cycle`) only call these verbs.
+
+Examples
+--------
+See ``docs/api.md`` for a notebook-sized session (it is also a doctest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from hotspot.errors import ArgumentError, InputError
+from hotspot.forecast import backtest as _backtest
+from hotspot.forecast import models as _models
+from hotspot.forecast import profile as _profile
+from hotspot.geography import geocode as _geocode
+from hotspot.geography.areas import Areas, load_areas
+from hotspot.grid.binning import count_points
+from hotspot.grid.cube import space_time_cube
+from hotspot.grid.study_area import StudyArea
+from hotspot.hotspots import emerging as _emerging
+from hotspot.hotspots import gistar as _gistar
+from hotspot.hotspots import kde as _kde
+from hotspot.kernels.kde import KERNELS
+from hotspot.paths import data_dir
+from hotspot.publish import maps as _maps
+
+__all__ = ["study_area", "load_offences", "select_offences", "time_resolution", "kde", "gistar",
+           "emerging", "profile", "forecast", "backtest", "tasking_map"]
+
+#: Resolutions a set of offences can have (see :func:`time_resolution`).
+RESOLUTIONS = ("exact", "month")
+
+
+# ---- study area and offences ------------------------------------------------------------------
+
+def study_area(boundaries: str | Path | Sequence[str | Path] | Areas | None = None, *,
+               embedded: bool = False, population: pd.Series | None = None,
+               **layers: Any) -> StudyArea:
+    """Build the :class:`StudyArea` once from the boundaries.
+
+    Parameters
+    ----------
+    boundaries : path, list of paths or Areas, optional
+        Boundary files (GeoPackage, GeoJSON) or already loaded :class:`Areas`. Required unless
+        ``embedded=True``: the engine never falls back to the embedded synthetic world unasked.
+    embedded : bool
+        Use the embedded synthetic boundaries (``hotspot demo``); ``boundaries`` must be None.
+    population : Series, optional
+        Residents by LSOA code (default: the LSOA layer's ``population`` column, if any).
+    **layers
+        Passed to :func:`hotspot.geography.areas.load_areas` (layer names, field mappings).
+
+    Returns
+    -------
+    StudyArea
+
+    Raises
+    ------
+    ArgumentError
+        No boundaries and not ``embedded``, or both.
+    """
+    if embedded and boundaries is not None:
+        raise ArgumentError("embedded", True, "False when boundaries are given (one world at a time)")
+    if isinstance(boundaries, Areas):
+        return StudyArea.from_areas(boundaries, embedded=False, population=population)
+    if boundaries is None:
+        if not embedded:
+            raise ArgumentError("boundaries", None, "the boundary files of your force (ONS LSOA, "
+                                "ward/beat and LA layers; CLI: --boundaries PATH), or embedded=True "
+                                "for the embedded synthetic world")
+        areas = load_areas(data_dir() / "boundaries.gpkg", **layers)
+        return StudyArea.from_areas(areas, embedded=True, population=population)
+    paths = [boundaries] if isinstance(boundaries, (str, Path)) else list(boundaries)
+    if not paths:
+        raise ArgumentError("boundaries", boundaries, "at least one boundary file")
+    if len(paths) > 1:
+        raise ArgumentError("boundaries", [str(p) for p in paths], "one boundary GeoPackage")
+    return StudyArea.from_areas(load_areas(paths[0], **layers), embedded=False, population=population)
+
+
+def load_offences(inputs: str | Path | Sequence[str | Path], study_area: StudyArea, *,
+                  tolerance: float = 50.0, mapping: Any = None, rules: Any = None, now: Any = None,
+                  postcodes: str | Path | pd.DataFrame | None = None) -> _geocode.OffencesResult:
+    """Read, validate and geocode offence files into the study area; reconcile every row.
+
+    Parameters
+    ----------
+    inputs : path or list of paths
+        police.uk CSVs/folders/zips, timestamped extracts, canonical CSVs or geocoded GeoPackages.
+    study_area : StudyArea
+        From :func:`study_area`; offences are placed in its LSOAs, beats and LAs.
+    tolerance : float
+        Metres outside every polygon within which a point takes the nearest area.
+    mapping, rules, now :
+        Column mapping (TOML), serious-violence rules (TOML), the "future" cut-off date.
+    postcodes : path or DataFrame, optional
+        Postcode lookup for rows without coordinates.
+
+    Returns
+    -------
+    OffencesResult
+        ``offences`` (GeoDataFrame, EPSG:27700), ``quarantine`` (every rejected row with its
+        reason and original values) and ``report`` (counts that reconcile per file).
+    """
+    _require_study_area(study_area)
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    inputs = [Path(p) for p in inputs]
+    if not inputs:
+        raise ArgumentError("inputs", [], "at least one offence file or folder")
+    for p in inputs:
+        if not p.exists():
+            raise InputError("offence input not found; check the path", path=p)
+    if not (isinstance(tolerance, (int, float)) and np.isfinite(tolerance) and tolerance >= 0):
+        raise ArgumentError("tolerance", tolerance, "a distance in metres >= 0")
+    if postcodes is None and study_area.embedded:
+        postcodes = data_dir() / "postcodes.csv"
+    return _geocode.load_offences(inputs, areas=study_area.areas, tolerance=float(tolerance),
+                                  mapping=mapping, now=now, rules=rules, postcodes=postcodes)
+
+
+def time_resolution(offences: pd.DataFrame) -> str:
+    """``"exact"`` when most offences carry a date and time, ``"month"`` when they carry a month only.
+
+    police.uk street-level rows carry a month; timestamped extracts a date and time. Analyses that
+    need days or hours (day x hour profiles, weekly steps) refuse month-resolution data rather
+    than invent times.
+    """
+    if "occurred_at" not in offences.columns or len(offences) == 0:
+        return "month"
+    timed = pd.to_datetime(offences["occurred_at"], errors="coerce").notna().mean()
+    return "exact" if timed >= 0.5 else "month"
+
+
+def when(off: pd.DataFrame) -> pd.Series:
+    """Occurrence time, or the first of the month for month-only rows."""
+    when = pd.to_datetime(off["occurred_at"], errors="coerce") if "occurred_at" in off.columns else \
+        pd.Series(pd.NaT, index=off.index)
+    if "month" in off.columns:
+        when = when.fillna(pd.to_datetime(off["month"].astype(str) + "-01", errors="coerce"))
+    return when
+
+
+def _day(name: str, value: Any) -> pd.Timestamp | None:
+    if value is None or value == "":
+        return None
+    try:
+        return pd.Timestamp(value).normalize()
+    except (ValueError, TypeError):
+        raise ArgumentError(name, value, "a date YYYY-MM-DD") from None
+
+
+def select_offences(offences: pd.DataFrame, *, serious_only: bool = True, date_from: Any = None,
+                    date_to: Any = None, located: bool = True) -> gpd.GeoDataFrame:
+    """The offences an analysis uses: serious violence only (default) within dates.
+
+    Parameters
+    ----------
+    offences : GeoDataFrame
+        From :func:`load_offences`.
+    serious_only : bool
+        Keep only rows flagged ``serious_violence``.
+    date_from, date_to : date-like, optional
+        First and last day included; month-only rows count from the first of their month.
+    located : bool
+        Keep only rows with coordinates (maps, grids).
+
+    Returns
+    -------
+    GeoDataFrame
+        The selection, with ``attrs["selection"]`` describing it.
+
+    Raises
+    ------
+    InputError
+        When nothing is left, naming the filter that removed the offences.
+    """
+    if not isinstance(offences, pd.DataFrame):
+        raise ArgumentError("offences", type(offences).__name__, "a DataFrame from hotspot.load_offences")
+    start, end = _day("date_from", date_from), _day("date_to", date_to)
+    keep = pd.Series(True, index=offences.index)
+    steps: list[tuple[str, int]] = [("read", len(offences))]
+    if located and {"easting", "northing"} <= set(offences.columns):
+        keep &= np.isfinite(offences["easting"].to_numpy(float)) & np.isfinite(offences["northing"].to_numpy(float))
+        steps.append(("located", int(keep.sum())))
+    if serious_only:
+        keep &= offences["serious_violence"].astype(bool)
+        steps.append(("serious violence", int(keep.sum())))
+    when = when(offences)
+    if start is not None:
+        keep &= when >= start
+        steps.append((f"from {start.date()}", int(keep.sum())))
+    if end is not None:
+        keep &= when < end + pd.Timedelta(days=1)
+        steps.append((f"to {end.date()}", int(keep.sum())))
+    out = offences[keep.to_numpy()]
+    if len(out) == 0:
+        trail = ", ".join(f"{k} {n:,}" for k, n in steps)
+        first_zero = next(k for k, n in steps if n == 0)
+        raise InputError(f"no offences left after filtering ({trail}); the '{first_zero}' step removed "
+                         "them: widen the dates, use every offence (--all), or check the inputs")
+    out = out.copy()
+    out.attrs["selection"] = {"serious_only": bool(serious_only), "date_from": str(start.date()) if start is not None else None,
+                              "date_to": str(end.date()) if end is not None else None, "steps": steps}
+    return out
+
+
+def _require_study_area(sa: Any) -> None:
+    if not isinstance(sa, StudyArea):
+        raise ArgumentError("study_area", type(sa).__name__, "a StudyArea from hotspot.study_area()")
+
+
+def _xy(offences: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(offences, pd.DataFrame) or not {"easting", "northing"} <= set(offences.columns):
+        raise ArgumentError("offences", type(offences).__name__,
+                            "a DataFrame with easting/northing (from hotspot.load_offences)")
+    x, y = offences["easting"].to_numpy(float), offences["northing"].to_numpy(float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    return x[ok], y[ok]
+
+
+def _positive(name: str, value: Any, *, allow_none: bool = False) -> float | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or value <= 0:
+        raise ArgumentError(name, value, "a number of metres > 0" + (" (or None for the default)" if allow_none else ""))
+    return float(value)
+
+
+# ---- hotspots -------------------------------------------------------------------------------
+
+def kde(offences: pd.DataFrame, study_area: StudyArea, *, cell: float = 100.0,
+        bandwidth: float | None = None, kernel: str = "quartic", units: str = "per_km2",
+        weights: Any = None, truncate: float = 3.0) -> xr.DataArray:
+    """Kernel density of offences on the study area's grid (exact direct sum, quartic default).
+
+    Parameters
+    ----------
+    offences : DataFrame
+        Offences with ``easting``/``northing`` (e.g. from :func:`select_offences`).
+    study_area : StudyArea
+    cell : float
+        Cell size in metres.
+    bandwidth : float, optional
+        Kernel bandwidth in metres (default: ArcGIS's spatial Silverman rule, reported in attrs).
+    kernel : {"quartic", "gaussian", "epanechnikov", "uniform", "triweight"}
+    units : {"per_km2", "per_cell", "density"}
+    weights : array-like, optional
+        One weight per offence (e.g. harm).
+    truncate : float
+        Gaussian support in bandwidths.
+
+    Returns
+    -------
+    DataArray
+        ``(y, x)`` surface masked to the force; attrs: bandwidth, rule, kernel, cell, units.
+
+    References
+    ----------
+    .. [1] Silverman, B. W. (1986). *Density Estimation for Statistics and Data Analysis*.
+    """
+    _require_study_area(study_area)
+    cell = _positive("cell", cell)
+    bandwidth = _positive("bandwidth", bandwidth, allow_none=True)
+    if kernel not in KERNELS:
+        raise ArgumentError("kernel", kernel, "one of " + ", ".join(KERNELS))
+    x, y = _xy(offences)
+    if x.size == 0:
+        raise ArgumentError("offences", "no located offences", "at least one offence with coordinates")
+    grid = study_area.grid(cell)
+    da = _kde.kde(x, y, grid.spec, bandwidth=bandwidth, kernel=kernel, units=units, weights=weights,
+                  mask=grid.mask, truncate=truncate)
+    da.attrs["offences"] = int(x.size)
+    da.attrs["cell_rule"] = grid.spec.cell_rule
+    return da
+
+
+def gistar(offences: pd.DataFrame, study_area: StudyArea, *, cell: float = 100.0,
+           distance: float | None = None, weights: str = "binary", permutations: int = 0,
+           seed: int | None = None, fdr: str = "bh", values: Any = None) -> xr.Dataset:
+    """Getis-Ord Gi* hot and cold spots of offence counts on the study area's grid.
+
+    Parameters
+    ----------
+    offences : DataFrame
+        Offences with ``easting``/``northing``.
+    study_area : StudyArea
+    cell : float
+        Cell size in metres.
+    distance : float, optional
+        Neighbourhood radius between cell centres, self included (default: 3 cells).
+    weights : {"binary", "linear", "gaussian"}
+    permutations : int
+        Conditional permutations for pseudo p-values (0 = analytic).
+    seed : int, optional
+    fdr : {"bh", "bh_dependence", "by", "none"}
+        Multiple-testing adjustment (``"by"`` is Benjamini-Yekutieli, alias ``bh_dependence``).
+    values : array-like, optional
+        One weight per offence (e.g. harm) summed per cell instead of counts.
+
+    Returns
+    -------
+    Dataset
+        ``count, z, p, p_adjusted, gi_class`` on ``(y, x)``; attrs hold every parameter.
+
+    References
+    ----------
+    .. [1] Ord, J. K. and Getis, A. (1995). Local spatial autocorrelation statistics:
+       distributional issues and an application. *Geographical Analysis* 27(4), 286-306.
+    """
+    _require_study_area(study_area)
+    cell = _positive("cell", cell)
+    distance = _positive("distance", distance, allow_none=True)
+    if isinstance(permutations, bool) or not isinstance(permutations, (int, np.integer)) or permutations < 0:
+        raise ArgumentError("permutations", permutations, "a whole number >= 0 (999 is usual)")
+    fdr = {"by": "bh_dependence"}.get(fdr, fdr)
+    if fdr not in ("bh", "bh_dependence", "none"):
+        raise ArgumentError("fdr", fdr, "one of bh, by (bh_dependence), none")
+    x, y = _xy(offences)
+    grid = study_area.grid(cell)
+    counts = count_points(x, y, grid.spec, weights=values, mask=grid.mask)
+    dist = distance if distance is not None else 3 * grid.spec.cell
+    ds = _gistar.gistar(counts, dist, weights=weights, permutations=int(permutations), seed=seed, fdr=fdr)
+    ds.attrs["offences"] = int(x.size)
+    return ds
+
+
+def emerging(offences: pd.DataFrame, study_area: StudyArea, *, cell: float = 250.0,
+             step: str = "month", distance: float = 500.0, time_lag: int = 1, start: Any = None,
+             end: Any = None, alpha: float = 0.1, return_cube: bool = False) -> Any:
+    """Emerging hot spot analysis (ArcGIS categories): space-time Gi* and Mann-Kendall per cell.
+
+    Parameters
+    ----------
+    offences : DataFrame
+    study_area : StudyArea
+    cell : float
+        Cell size in metres.
+    step : {"week", "month"}
+        Time step; weekly steps need timestamped offences (police.uk rows have a month only).
+    distance : float
+        Neighbourhood distance in metres.
+    time_lag : int
+        Previous steps in the space-time neighbourhood.
+    start, end : date-like, optional
+        Cube range (default: the offences' range).
+    alpha : float
+        Significance of a hot/cold bin.
+    return_cube : bool
+        Also return the space-time cube of counts.
+
+    Returns
+    -------
+    Dataset or (Dataset, DataArray)
+        Per-step Gi* and per-cell ``category`` on ``(y, x)``; with ``return_cube`` the
+        ``(time, y, x)`` count cube too.
+
+    References
+    ----------
+    .. [1] Esri (2023). How Emerging Hot Spot Analysis works. ArcGIS Pro documentation.
+    """
+    _require_study_area(study_area)
+    cell = _positive("cell", cell)
+    distance = _positive("distance", distance)
+    if step not in ("week", "month"):
+        raise ArgumentError("step", step, "'week' or 'month'")
+    if step == "week" and time_resolution(offences) == "month":
+        raise ArgumentError("step", step, "'month': these offences carry a month only (police.uk), "
+                            "so weekly steps would invent days")
+    if isinstance(time_lag, bool) or not isinstance(time_lag, (int, np.integer)) or time_lag < 0:
+        raise ArgumentError("time_lag", time_lag, "a whole number of steps >= 0")
+    if not 0 < alpha < 1:
+        raise ArgumentError("alpha", alpha, "a significance level between 0 and 1, e.g. 0.1")
+    grid = study_area.grid(cell)
+    off = offences.copy()
+    if step == "month":  # month-only rows are placed at the first of their month
+        off["occurred_at"] = when(off)
+    cube = space_time_cube(off, grid.spec, step=step, start=start, end=end, mask=grid.mask)
+    ds = _emerging.emerging_hotspots(cube, distance, time_lag=int(time_lag), alpha=alpha)
+    ds.attrs.update({"step": step, "cell": cell, "steps": int(cube.sizes["time"]),
+                     "counted": int(cube.attrs.get("counted", 0))})
+    return (ds, cube) if return_cube else ds
+
+
+# ---- time profiles, forecasts ------------------------------------------------------------------
+
+def profile(offences: pd.DataFrame, *, select: Any = None, allocate: str | None = None,
+            reference: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Day-of-week x hour table (Mon..Sun x 0..23) of timed offences.
+
+    Month-only rows are left out (counted in ``attrs["n_month"]``) unless ``allocate="reference"``
+    spreads them by a reference profile, in which case the table is labelled MODELLED.
+
+    Returns
+    -------
+    DataFrame
+        7 x 24 counts; attrs: ``total, n_exact, n_month, modelled``.
+    """
+    if not isinstance(offences, pd.DataFrame):
+        raise ArgumentError("offences", type(offences).__name__, "a DataFrame of offences")
+    if allocate not in (None, "reference"):
+        raise ArgumentError("allocate", allocate, "None or 'reference'")
+    return _profile.day_hour_table(offences, select=select, allocate=allocate, reference=reference)
+
+
+def _unit(unit: str, study_area: StudyArea) -> None:
+    if unit not in ("cell", "lsoa", "beat"):
+        raise ArgumentError("unit", unit, "one of cell, lsoa, beat")
+    if unit != "cell":
+        study_area.level(unit)
+
+
+def forecast(offences: pd.DataFrame, study_area: StudyArea, *, origin: Any, horizon: int = 7,
+             unit: str = "cell", cell: float = 250.0, model: Any = None, serious_only: bool = True,
+             covariates: pd.DataFrame | None = None, seed: int = 0, return_model: bool = False) -> Any:
+    """Expected offences per unit for ``horizon`` days from ``origin`` (with q10/q90).
+
+    Returns
+    -------
+    (GeoDataFrame, DataFrame[, model])
+        The forecast layer (``unit, expected, q10, q90, rank``) and the day x hour split.
+    """
+    _require_study_area(study_area)
+    _unit(unit, study_area)
+    cell = _positive("cell", cell)
+    if origin is None:
+        raise ArgumentError("origin", None, "the first forecast day, YYYY-MM-DD")
+    return _models.forecast_next(offences, origin, horizon=horizon, unit=unit, cell=cell,
+                                 areas=study_area.areas, model=model, covariates=covariates,
+                                 serious_only=serious_only, seed=seed, return_model=return_model)
+
+
+def backtest(offences: pd.DataFrame, study_area: StudyArea, *, unit: str = "cell", cell: float = 250.0,
+             folds: int = 26, horizon: int = 7, models: Sequence = _backtest.DEFAULT_MODELS,
+             serious_only: bool = True, covariates: pd.DataFrame | None = None, seed: int = 0,
+             client: Any = None) -> _backtest.BacktestResult:
+    """Rolling-origin backtest (hit rate, PAI, PEI*, deviance, MAE) of the models over origins."""
+    _require_study_area(study_area)
+    _unit(unit, study_area)
+    if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 1:
+        raise ArgumentError("folds", folds, "a whole number of origins >= 1")
+    areas = study_area.level(unit) if unit != "cell" else None
+    return _backtest.rolling_origin(offences, unit=unit, cell=cell, folds=int(folds), horizon=horizon,
+                                    models=models, areas=areas, covariates=covariates,
+                                    serious_only=serious_only, seed=seed, client=client)
+
+
+# ---- publishing -------------------------------------------------------------------------------
+
+def tasking_map(study_area: StudyArea | None = None, **layers: Any) -> Any:
+    """The offline Folium tasking map (Leaflet inlined) of the given layers.
+
+    Parameters
+    ----------
+    study_area : StudyArea, optional
+        Draws LSOA/beat/LA outlines and the area search.
+    **layers
+        ``kde``, ``gistar``, ``emerging``, ``forecast``, ``top``, ``route``, ``lsoa_stats``,
+        ``title``, ``tiles``, ``handling`` (see :func:`hotspot.publish.maps.tasking_map`).
+
+    Returns
+    -------
+    folium.Map
+    """
+    if study_area is not None:
+        _require_study_area(study_area)
+    return _maps.tasking_map(areas=study_area.areas if study_area is not None else None, **layers)
