@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out/demo
 
-.PHONY: demo test install install-test bench clean data
+.PHONY: demo test check install install-test bench clean data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,15 @@ install-test: $(BIN)/python
 demo: install
 	$(BIN)/hotspot demo --out $(OUT)
 
-## make test: install with test extras and run the test suite
-test: install-test
+## make test: install with test extras, check the architecture, lint, type-check, run the tests
+test: install-test check
 	$(BIN)/python -m pytest -q
+
+## the static checks make test runs first: import layering, ruff, mypy
+check: install-test
+	$(BIN)/lint-imports
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 
 bench: install-test
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

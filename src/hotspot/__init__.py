@@ -15,6 +15,8 @@ forecast -> publish, orchestrated by :mod:`hotspot.cycle`; :mod:`hotspot.cli` si
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from hotspot.errors import ConfigError, HotspotError, InputError
@@ -35,11 +37,14 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     # The verbs pull in geopandas, numba and scikit-learn (seconds to import): they load on first
-    # use so that `hotspot --help` and `import hotspot.errors` stay fast (PEP 562).
+    # use so that `hotspot --help` and `import hotspot.errors` stay fast (PEP 562). Loading binds
+    # every verb here, so `hotspot.forecast` is the verb even though importing the library also
+    # imports the stage package of the same name.
     if name in VERBS:
         from hotspot import api
 
-        return getattr(api, name)
+        globals().update({verb: getattr(api, verb) for verb in VERBS})
+        return globals()[name]
     if name == "StudyArea":
         from hotspot.grid.study_area import StudyArea
 
@@ -49,3 +54,20 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(__all__)
+
+
+class _Package(types.ModuleType):
+    """``hotspot`` itself: a stage package never shadows the verb of the same name.
+
+    Importing ``hotspot.forecast.models`` makes Python set the attribute ``hotspot.forecast`` to
+    the package; here that attribute stays the verb :func:`hotspot.api.forecast` (the package is
+    still ``sys.modules["hotspot.forecast"]``, which every ``import`` statement uses).
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in VERBS and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

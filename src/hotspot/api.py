@@ -38,7 +38,7 @@ from hotspot.kernels.kde import KERNELS
 from hotspot.paths import data_dir
 from hotspot.publish import maps as _maps
 
-__all__ = ["study_area", "load_offences", "select_offences", "time_resolution", "kde", "gistar",
+__all__ = ["study_area", "load_offences", "select_offences", "time_resolution", "kde", "rate_kde", "gistar",
            "emerging", "profile", "forecast", "backtest", "tasking_map"]
 
 #: Resolutions a set of offences can have (see :func:`time_resolution`).
@@ -148,11 +148,11 @@ def time_resolution(offences: pd.DataFrame) -> str:
 
 def when(off: pd.DataFrame) -> pd.Series:
     """Occurrence time, or the first of the month for month-only rows."""
-    when = pd.to_datetime(off["occurred_at"], errors="coerce") if "occurred_at" in off.columns else \
+    t = pd.to_datetime(off["occurred_at"], errors="coerce") if "occurred_at" in off.columns else \
         pd.Series(pd.NaT, index=off.index)
     if "month" in off.columns:
-        when = when.fillna(pd.to_datetime(off["month"].astype(str) + "-01", errors="coerce"))
-    return when
+        t = t.fillna(pd.to_datetime(off["month"].astype(str) + "-01", errors="coerce"))
+    return t
 
 
 def _day(name: str, value: Any) -> pd.Timestamp | None:
@@ -200,12 +200,12 @@ def select_offences(offences: pd.DataFrame, *, serious_only: bool = True, date_f
     if serious_only:
         keep &= offences["serious_violence"].astype(bool)
         steps.append(("serious violence", int(keep.sum())))
-    when = when(offences)
+    t = when(offences)
     if start is not None:
-        keep &= when >= start
+        keep &= t >= start
         steps.append((f"from {start.date()}", int(keep.sum())))
     if end is not None:
-        keep &= when < end + pd.Timedelta(days=1)
+        keep &= t < end + pd.Timedelta(days=1)
         steps.append((f"to {end.date()}", int(keep.sum())))
     out = offences[keep.to_numpy()]
     if len(out) == 0:
@@ -244,7 +244,7 @@ def _positive(name: str, value: Any, *, allow_none: bool = False) -> float | Non
 
 # ---- hotspots -------------------------------------------------------------------------------
 
-def kde(offences: pd.DataFrame, study_area: StudyArea, *, cell: float = 100.0,
+def kde(offences: pd.DataFrame, study_area: StudyArea, *, cell: float | None = 100.0,
         bandwidth: float | None = None, kernel: str = "quartic", units: str = "per_km2",
         weights: Any = None, truncate: float = 3.0) -> xr.DataArray:
     """Kernel density of offences on the study area's grid (exact direct sum, quartic default).
@@ -254,8 +254,8 @@ def kde(offences: pd.DataFrame, study_area: StudyArea, *, cell: float = 100.0,
     offences : DataFrame
         Offences with ``easting``/``northing`` (e.g. from :func:`select_offences`).
     study_area : StudyArea
-    cell : float
-        Cell size in metres.
+    cell : float or None
+        Cell size in metres (None: sfhotspot's default rule, reported in attrs).
     bandwidth : float, optional
         Kernel bandwidth in metres (default: ArcGIS's spatial Silverman rule, reported in attrs).
     kernel : {"quartic", "gaussian", "epanechnikov", "uniform", "triweight"}
@@ -275,7 +275,7 @@ def kde(offences: pd.DataFrame, study_area: StudyArea, *, cell: float = 100.0,
     .. [1] Silverman, B. W. (1986). *Density Estimation for Statistics and Data Analysis*.
     """
     _require_study_area(study_area)
-    cell = _positive("cell", cell)
+    cell = _positive("cell", cell, allow_none=True)
     bandwidth = _positive("bandwidth", bandwidth, allow_none=True)
     if kernel not in KERNELS:
         raise ArgumentError("kernel", kernel, "one of " + ", ".join(KERNELS))
@@ -290,7 +290,36 @@ def kde(offences: pd.DataFrame, study_area: StudyArea, *, cell: float = 100.0,
     return da
 
 
-def gistar(offences: pd.DataFrame, study_area: StudyArea, *, cell: float = 100.0,
+def rate_kde(offences: pd.DataFrame, study_area: StudyArea, *, cell: float | None = 100.0,
+             bandwidth: float | None = None, kernel: str = "quartic", truncate: float = 3.0,
+             min_population: float = 100.0, per: float = 1000.0) -> xr.DataArray:
+    """Offences per ``per`` residents: a dual KDE over the LSOA populations of the study area.
+
+    Returns
+    -------
+    DataArray
+        Rate surface; cells whose smoothed population is under ``min_population`` per km2 are NaN.
+
+    References
+    ----------
+    .. [1] Levine, N. (2015). CrimeStat IV, chapter 10: dual kernel density estimation.
+    """
+    _require_study_area(study_area)
+    if "population" not in study_area.lsoa.columns:
+        raise ArgumentError("study_area", "LSOA boundaries without a population column",
+                            "boundaries with an LSOA population (or a density instead of a rate)")
+    x, y = _xy(offences)
+    if x.size == 0:
+        raise ArgumentError("offences", "no located offences", "at least one offence with coordinates")
+    h, rule = (float(bandwidth), "given") if bandwidth is not None else _kde.bandwidth_rule(x, y)
+    grid = study_area.grid(cell)
+    da = _kde.rate_surface((x, y), study_area.lsoa, grid.spec, bandwidth=h, kernel=kernel, mask=grid.mask,
+                           truncate=truncate, min_population=min_population, per=per)
+    da.attrs.update({"bandwidth_rule": rule, "offences": int(x.size), "cell_rule": grid.spec.cell_rule})
+    return da
+
+
+def gistar(offences: pd.DataFrame, study_area: StudyArea, *, cell: float | None = 100.0,
            distance: float | None = None, weights: str = "binary", permutations: int = 0,
            seed: int | None = None, fdr: str = "bh", values: Any = None) -> xr.Dataset:
     """Getis-Ord Gi* hot and cold spots of offence counts on the study area's grid.
@@ -324,7 +353,7 @@ def gistar(offences: pd.DataFrame, study_area: StudyArea, *, cell: float = 100.0
        distributional issues and an application. *Geographical Analysis* 27(4), 286-306.
     """
     _require_study_area(study_area)
-    cell = _positive("cell", cell)
+    cell = _positive("cell", cell, allow_none=True)
     distance = _positive("distance", distance, allow_none=True)
     if isinstance(permutations, bool) or not isinstance(permutations, (int, np.integer)) or permutations < 0:
         raise ArgumentError("permutations", permutations, "a whole number >= 0 (999 is usual)")
@@ -334,6 +363,7 @@ def gistar(offences: pd.DataFrame, study_area: StudyArea, *, cell: float = 100.0
     x, y = _xy(offences)
     grid = study_area.grid(cell)
     counts = count_points(x, y, grid.spec, weights=values, mask=grid.mask)
+    cell = grid.spec.cell
     dist = distance if distance is not None else 3 * grid.spec.cell
     ds = _gistar.gistar(counts, dist, weights=weights, permutations=int(permutations), seed=seed, fdr=fdr)
     ds.attrs["offences"] = int(x.size)

@@ -58,12 +58,48 @@ def main(argv: Optional[List[str]] = None) -> int:
     return 0
 
 
+# ---- shared options ----------------------------------------------------------------------------
+# The commands import the library inside their bodies: it pulls in geopandas, numba and
+# scikit-learn (seconds), and `hotspot --help` must stay instant.
+
+_BOUNDARIES_HELP = ("Boundary file of your force: the ONS LSOA/ward/LA GeoPackage or GeoJSON as "
+                    "published. Required (or --embedded for the synthetic demo world).")
+_EMBEDDED_HELP = "Use the embedded synthetic boundaries (the demo world) instead of --boundaries."
+_INPUTS_HELP = ("Offence files or folders: police.uk CSV/folder/zip, timestamped extract (CSV, CSV.gz, "
+                "GeoPackage), canonical CSV, or a GeoPackage written by `hotspot geocode`.")
+
+
+def _study(boundaries: Optional[Path], embedded: bool):
+    """The study area of a command: the user's boundaries, or the embedded world when asked."""
+    from hotspot import api
+    from hotspot.errors import ArgumentError
+
+    if boundaries is None and not embedded:
+        raise ArgumentError("--boundaries", None, "your force's boundary file (ONS LSOA/ward/LA "
+                            "GeoPackage or GeoJSON), or --embedded for the synthetic demo world")
+    if boundaries is not None and embedded:
+        raise ArgumentError("--embedded", True, "left out when --boundaries is given")
+    return api.study_area(boundaries, embedded=embedded)
+
+
+def _warnings(caught) -> None:
+    seen = set()
+    for w in caught:
+        msg = str(w.message)
+        if msg not in seen:
+            seen.add(msg)
+            typer.echo(f"warning: {msg}", err=True)
+
+
+def _what(serious_only: bool) -> str:
+    return "serious violence" if serious_only else "all"
+
+
 # ---- section: ingest + geography (validate, geocode) ------------------------------------------
 
 @app.command("validate")
 def validate_cmd(
-    inputs: List[Path] = typer.Argument(..., help="Offence files or folders: police.uk CSV/folder/zip, "
-                                        "timestamped extract (CSV, CSV.gz, GeoPackage) or canonical CSV."),
+    inputs: List[Path] = typer.Argument(..., help=_INPUTS_HELP),
     report: Path = typer.Option(..., "--report", help="JSON report to write (counts per file and reason)."),
     quarantine: Path = typer.Option(..., "--quarantine", help="CSV of rejected rows to write (file, line, "
                                     "reason, detail, original values)."),
@@ -96,30 +132,28 @@ def validate_cmd(
 
 @app.command("geocode")
 def geocode_cmd(
-    inputs: List[Path] = typer.Argument(..., help="Offence files or folders: police.uk CSV/folder/zip, "
-                                        "timestamped extract (CSV, CSV.gz, GeoPackage) or canonical CSV."),
+    inputs: List[Path] = typer.Argument(..., help=_INPUTS_HELP),
     out: Path = typer.Option(..., "--out", help="GeoPackage to write (layer 'offences')."),
     report: Optional[Path] = typer.Option(None, "--report", help="JSON report (default: OUT with .report.json)."),
     quarantine: Optional[Path] = typer.Option(None, "--quarantine",
                                               help="Quarantine CSV (default: OUT with .quarantine.csv)."),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries",
-                                              help="GeoPackage with layers lsoa/beat/la (default: embedded)."),
+    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
     tolerance: float = typer.Option(50.0, "--tolerance", help="Metres outside every polygon within which "
                                     "a point takes the nearest area."),
     postcodes: Optional[Path] = typer.Option(None, "--postcodes", help="ONSPD-shaped postcode lookup CSV "
-                                             "(default: embedded)."),
+                                             "for rows without coordinates."),
     mapping: Optional[Path] = typer.Option(None, "--mapping", help="TOML column mapping for extracts."),
     rules: Optional[Path] = typer.Option(None, "--rules", help="TOML serious-violence rules."),
     now: Optional[str] = typer.Option(None, "--now", help="Treat dates after this (YYYY-MM-DD) as future."),
 ) -> None:
     """Validate and geocode offences to LSOA, beat and local authority (EPSG:27700)."""
-    from hotspot.geography.areas import load_areas
-    from hotspot.geography.geocode import load_offences, write_offences
+    from hotspot import api
+    from hotspot.geography.geocode import write_offences
     from hotspot.io import write_csv, write_json
 
-    areas = load_areas(boundaries) if boundaries else None
-    res = load_offences(inputs, areas=areas, tolerance=tolerance, mapping=mapping, now=now, rules=rules,
-                        postcodes=postcodes)
+    res = api.load_offences(inputs, _study(boundaries, embedded), tolerance=tolerance, mapping=mapping,
+                            now=now, rules=rules, postcodes=postcodes)
     report = report or out.with_suffix(".report.json")
     quarantine = quarantine or out.with_suffix(".quarantine.csv")
     write_offences(res.offences, out)
@@ -140,8 +174,7 @@ def geocode_cmd(
 
 @app.command("kde")
 def kde_cmd(
-    inputs: List[Path] = typer.Argument(..., help="Offence files or folders (anything `hotspot geocode` "
-                                        "reads, or its GeoPackage output)."),
+    inputs: List[Path] = typer.Argument(..., help=_INPUTS_HELP),
     out: Path = typer.Option(..., "--out", help="Output grid: .tif/.tiff (GeoTIFF) or .nc (NetCDF)."),
     cell: Optional[float] = typer.Option(None, "--cell", help="Cell size in metres (default: sfhotspot "
                                          "rule, 1/50 of the shorter side rounded down to 100 m)."),
@@ -154,11 +187,8 @@ def kde_cmd(
     date_to: Optional[str] = typer.Option(None, "--to", help="Last date included (YYYY-MM-DD)."),
     serious_only: bool = typer.Option(True, "--serious-only/--all", help="Only serious violence "
                                       "(default) or every offence."),
-    extent: str = typer.Option("force", "--extent", help="Grid extent and mask: 'force' (the force "
-                               "boundary, cells outside are empty) or 'points' (the offences plus "
-                               "the kernel radius, no mask)."),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="GeoPackage with the force "
-                                              "layer (default: embedded)."),
+    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
     truncate: float = typer.Option(3.0, "--truncate", help="Gaussian only: support in bandwidths."),
     rate: bool = typer.Option(False, "--rate/--density", help="Write offences per 1,000 residents "
                               "(dual KDE over LSOA populations at their representative points) "
@@ -167,78 +197,36 @@ def kde_cmd(
                                           "smoothed population is under this many residents per "
                                           "km2 are left empty."),
 ) -> None:
-    """Kernel density surface of offences on a National Grid aligned raster (exact, quartic default)."""
+    """Kernel density surface of offences on the force's National Grid aligned raster (exact)."""
     import numpy as np
-    import pandas as pd
 
+    from hotspot import api
     from hotspot.errors import ArgumentError
-    from hotspot.geography.areas import load_areas
-    from hotspot.geography.geocode import load_offences
     from hotspot.grid.io import write_geotiff, write_netcdf
-    from hotspot.grid.spec import GridSpec
-    from hotspot.hotspots.kde import bandwidth_rule, kde
-    from hotspot.kernels.kde import KERNELS, support
 
     suffix = out.suffix.lower()
     if suffix not in (".tif", ".tiff", ".nc"):
         raise ArgumentError("--out", str(out), "a path ending .tif, .tiff or .nc")
-    if extent not in ("force", "points"):
-        raise ArgumentError("--extent", extent, "'force' or 'points'")
-    if kernel not in KERNELS:
-        raise ArgumentError("--kernel", kernel, "one of " + ", ".join(KERNELS))
-    areas = load_areas(boundaries) if (boundaries or extent == "force") else None
-    res = load_offences(inputs, areas=areas)
-    off = res.offences
-    when = pd.to_datetime(off["occurred_at"], errors="coerce")
-    when = when.fillna(pd.to_datetime(off["month"].astype(str) + "-01", errors="coerce"))
-    keep = np.ones(len(off), dtype=bool)
-    for name, value, cmp in (("--from", date_from, "ge"), ("--to", date_to, "le")):
-        if value is None:
-            continue
-        try:
-            day = pd.Timestamp(value).normalize()
-        except (ValueError, TypeError):
-            raise ArgumentError(name, value, "a date YYYY-MM-DD") from None
-        keep &= (when >= day).to_numpy() if cmp == "ge" else (when < day + pd.Timedelta(days=1)).to_numpy()
-    if serious_only:
-        keep &= off["serious_violence"].astype(bool).to_numpy()
-    x, y = off["easting"].to_numpy(float)[keep], off["northing"].to_numpy(float)[keep]
-    if x.size == 0:
-        raise ArgumentError("inputs", "no offences after filtering",
-                            "offences in the date range (or use --all / widen --from/--to)")
-    h, hrule = (bandwidth, "given") if bandwidth is not None else bandwidth_rule(x, y)
-    reach = support(KERNELS[kernel], truncate) * h
-    mask = None
-    if extent == "force":
-        spec = GridSpec.from_bounds(areas.force, cell)
-        mask = areas.force
-    else:
-        spec = GridSpec.from_points(x, y, cell, buffer=reach)
+    sa = _study(boundaries, embedded)
+    off = api.select_offences(api.load_offences(inputs, sa).offences, serious_only=serious_only,
+                              date_from=date_from, date_to=date_to)
     if rate:
-        from hotspot.hotspots.kde import rate_surface
-
-        areas = areas if areas is not None else load_areas()
-        if "population" not in areas.lsoa.columns:
-            raise ArgumentError("--rate", "LSOA boundaries without a population column",
-                                "--boundaries with an LSOA population (or drop --rate)")
-        da = rate_surface((x, y), areas.lsoa, spec, bandwidth=h, kernel=kernel, mask=mask,
-                          truncate=truncate, min_population=min_population)
+        da = api.rate_kde(off, sa, cell=cell, bandwidth=bandwidth, kernel=kernel, truncate=truncate,
+                          min_population=min_population)
     else:
-        da = kde(x, y, spec, bandwidth=h, kernel=kernel, units=units, mask=mask, truncate=truncate)
-    da.attrs["bandwidth_rule"] = hrule
-    da.attrs["cell_rule"] = spec.cell_rule
-    da.attrs["offences"] = int(x.size)
+        da = api.kde(off, sa, cell=cell, bandwidth=bandwidth, kernel=kernel, units=units, truncate=truncate)
     (write_netcdf if suffix == ".nc" else write_geotiff)(da, out)
-    typer.echo(f"offences {x.size:,} ({'serious violence' if serious_only else 'all'})")
-    typer.echo(f"cell {spec.cell:g} m ({spec.cell_rule}); grid {spec.nx} x {spec.ny}")
-    typer.echo(f"bandwidth {h:,.1f} m ({hrule}); kernel {kernel}; edge loss {da.attrs['edge_loss']:.2%}")
+    grid = sa.grid(cell)
+    typer.echo(f"offences {da.attrs['offences']:,} ({_what(serious_only)})")
+    typer.echo(f"cell {grid.spec.cell:g} m ({da.attrs['cell_rule']}); grid {grid.spec.nx} x {grid.spec.ny}")
+    typer.echo(f"bandwidth {da.attrs['bandwidth']:,.1f} m ({da.attrs['bandwidth_rule']}); kernel {kernel}; "
+               f"edge loss {da.attrs['edge_loss']:.2%}")
     typer.echo(f"max {np.nanmax(da.values):,.3g} {da.attrs['units_label']}; wrote {out}")
 
 
 @app.command("gistar")
 def gistar_cmd(
-    inputs: List[Path] = typer.Argument(..., help="Offence files or folders (anything `hotspot geocode` "
-                                        "reads, or its GeoPackage output)."),
+    inputs: List[Path] = typer.Argument(..., help=_INPUTS_HELP),
     out: Path = typer.Option(..., "--out", help="GeoPackage to write (layer 'cells')."),
     cell: Optional[float] = typer.Option(None, "--cell", help="Cell size in metres (default: sfhotspot "
                                          "rule, 1/50 of the shorter side rounded down to 100 m)."),
@@ -250,66 +238,33 @@ def gistar_cmd(
                                      "p-values (0 = analytic only; 999 is usual)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the permutations."),
     fdr: str = typer.Option("bh", "--fdr", help="Multiple-testing adjustment: bh (Benjamini-Hochberg), "
-                            "bh_dependence (Benjamini-Yekutieli) or none."),
+                            "by (Benjamini-Yekutieli, also bh_dependence) or none."),
     date_from: Optional[str] = typer.Option(None, "--from", help="First date included (YYYY-MM-DD)."),
     date_to: Optional[str] = typer.Option(None, "--to", help="Last date included (YYYY-MM-DD)."),
     serious_only: bool = typer.Option(True, "--serious-only/--all", help="Only serious violence "
                                       "(default) or every offence."),
-    extent: str = typer.Option("force", "--extent", help="Study area: 'force' (cells whose centre is "
-                               "outside the force boundary are excluded) or 'points' (the offences' "
-                               "bounding box, no mask)."),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="GeoPackage with the force "
-                                              "layer (default: embedded)."),
+    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
 ) -> None:
     """Getis-Ord Gi* hot and cold spots of offence counts on a grid, FDR-adjusted (ArcGIS Gi_Bin classes)."""
-    import numpy as np
-    import pandas as pd
-
-    from hotspot.errors import ArgumentError
-    from hotspot.geography.areas import load_areas
-    from hotspot.geography.geocode import load_offences
-    from hotspot.grid.binning import count_points
-    from hotspot.grid.spec import GridSpec
-    from hotspot.hotspots.gistar import gistar, to_cells
+    from hotspot import api
+    from hotspot.hotspots.gistar import to_cells
     from hotspot.io import write_gpkg
     from hotspot.schema import GI_CLASSES
 
-    if extent not in ("force", "points"):
-        raise ArgumentError("--extent", extent, "'force' or 'points'")
-    areas = load_areas(boundaries) if (boundaries or extent == "force") else None
-    off = load_offences(inputs, areas=areas).offences
-    when = pd.to_datetime(off["occurred_at"], errors="coerce")
-    when = when.fillna(pd.to_datetime(off["month"].astype(str) + "-01", errors="coerce"))
-    keep = np.ones(len(off), dtype=bool)
-    for name, value, cmp in (("--from", date_from, "ge"), ("--to", date_to, "le")):
-        if value is None:
-            continue
-        try:
-            day = pd.Timestamp(value).normalize()
-        except (ValueError, TypeError):
-            raise ArgumentError(name, value, "a date YYYY-MM-DD") from None
-        keep &= (when >= day).to_numpy() if cmp == "ge" else (when < day + pd.Timedelta(days=1)).to_numpy()
-    if serious_only:
-        keep &= off["serious_violence"].astype(bool).to_numpy()
-    x, y = off["easting"].to_numpy(float)[keep], off["northing"].to_numpy(float)[keep]
-    if x.size == 0:
-        raise ArgumentError("inputs", "no offences after filtering",
-                            "offences in the date range (or use --all / widen --from/--to)")
-    if extent == "force":
-        spec = GridSpec.from_bounds(areas.force, cell)
-        counts = count_points(x, y, spec, mask=areas.force)
-    else:
-        spec = GridSpec.from_points(x, y, cell)
-        counts = count_points(x, y, spec)
-    dist = distance if distance is not None else 3 * spec.cell
-    ds = gistar(counts, dist, weights=weights, permutations=permutations, seed=seed, fdr=fdr)
+    sa = _study(boundaries, embedded)
+    off = api.select_offences(api.load_offences(inputs, sa).offences, serious_only=serious_only,
+                              date_from=date_from, date_to=date_to)
+    ds = api.gistar(off, sa, cell=cell, distance=distance, weights=weights, permutations=permutations,
+                    seed=seed, fdr=fdr)
     cells = to_cells(ds)
     write_gpkg(out, {"cells": cells})
-    typer.echo(f"offences {x.size:,} ({'serious violence' if serious_only else 'all'})")
+    spec = sa.grid(cell).spec
+    typer.echo(f"offences {ds.attrs['offences']:,} ({_what(serious_only)})")
     typer.echo(f"cell {spec.cell:g} m ({spec.cell_rule}); grid {spec.nx} x {spec.ny}; "
                f"{ds.attrs['n_cells']:,} cells in the study area")
-    typer.echo(f"distance {dist:g} m ({weights}), mean {ds.attrs['mean_neighbours']:.1f} cells per "
-               f"neighbourhood; permutations {permutations}; FDR {fdr}")
+    typer.echo(f"distance {ds.attrs['distance']:g} m ({weights}), mean {ds.attrs['mean_neighbours']:.1f} cells "
+               f"per neighbourhood; permutations {permutations}; FDR {fdr}")
     by = cells["class"].value_counts()
     for code in (3, 2, 1, -1, -2, -3):
         typer.echo(f"  {GI_CLASSES[code]:<16} {int(by.get(code, 0)):>7,}")
@@ -322,13 +277,12 @@ def gistar_cmd(
 
 @app.command("emerging")
 def emerging_cmd(
-    inputs: List[Path] = typer.Argument(..., help="Offence files or folders (any input `hotspot geocode` "
-                                        "reads, or its GeoPackage)."),
+    inputs: List[Path] = typer.Argument(..., help=_INPUTS_HELP),
     out: Path = typer.Option(Path("emerging.gpkg"), "--out", help="GeoPackage to write (layer 'emerging': "
                              "one polygon per cell inside the study area with its category)."),
     cell: float = typer.Option(250.0, "--cell", help="Grid cell size in metres."),
-    step: str = typer.Option("week", "--step", help="Time step: 'week' (Monday start; needs timestamped "
-                             "data) or 'month'."),
+    step: str = typer.Option("month", "--step", help="Time step: 'month' or 'week' (Monday start; needs "
+                             "timestamped data, not police.uk)."),
     distance: float = typer.Option(500.0, "--distance", help="Neighbourhood distance in metres."),
     time_lag: int = typer.Option(1, "--time-lag", help="Previous time steps in the space-time neighbourhood."),
     date_from: Optional[str] = typer.Option(None, "--from", help="First day to include (YYYY-MM-DD; "
@@ -338,33 +292,28 @@ def emerging_cmd(
     cube_out: Optional[Path] = typer.Option(None, "--cube", help="Also write the count cube and per-step "
                                             "Gi* results to this NetCDF file."),
     all_offences: bool = typer.Option(False, "--all", help="Use every offence, not only serious violence."),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="GeoPackage with the 'force' "
-                                              "layer used as study area (default: embedded)."),
+    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
     alpha: float = typer.Option(0.1, "--alpha", help="Significance of a hot/cold bin (0.1 = 90%)."),
     patterns_only: bool = typer.Option(False, "--patterns-only", help="Write only cells with a pattern "
                                        "(drop 'no pattern detected' cells)."),
 ) -> None:
     """Emerging hot spot analysis (ArcGIS categories): space-time Gi* and Mann-Kendall trend per cell."""
-    from hotspot.geography.areas import load_areas
-    from hotspot.geography.geocode import load_offences
-    from hotspot.grid.cube import space_time_cube, write_cube
-    from hotspot.grid.spec import GridSpec
-    from hotspot.hotspots.emerging import category_counts, emerging_hotspots, to_cells
+    from hotspot import api
+    from hotspot.grid.cube import write_cube
+    from hotspot.hotspots.emerging import category_counts, to_cells
     from hotspot.io import write_gpkg
 
-    areas = load_areas(boundaries) if boundaries else load_areas()
-    res = load_offences(inputs, areas=areas)
-    off = res.offences
-    if not all_offences and "serious_violence" in off.columns:
-        off = off[off["serious_violence"].astype(bool)]
-    spec = GridSpec.from_bounds(areas.force, cell)
-    cube = space_time_cube(off, spec, step=step, start=date_from, end=date_to, mask=areas.force)
-    ds = emerging_hotspots(cube, distance, time_lag=time_lag, alpha=alpha)
+    sa = _study(boundaries, embedded)
+    off = api.select_offences(api.load_offences(inputs, sa).offences, serious_only=not all_offences)
+    ds = api.emerging(off, sa, cell=cell, step=step, distance=distance, time_lag=time_lag,
+                      start=date_from, end=date_to, alpha=alpha)
     write_gpkg(out, {"emerging": to_cells(ds, patterns_only=patterns_only)})
     if cube_out is not None:
         write_cube(ds.drop_vars("category"), cube_out)
-    typer.echo(f"{int(cube.attrs['counted']):,} offences in {cube.sizes['time']} {step}s from "
-               f"{str(cube['time'].values[0])[:10]}; grid {spec.nx} x {spec.ny} cells of {cell:g} m")
+    spec = sa.grid(cell).spec
+    typer.echo(f"{ds.attrs['counted']:,} offences in {ds.attrs['steps']} {step}s from "
+               f"{str(ds['time'].values[0])[:10]}; grid {spec.nx} x {spec.ny} cells of {cell:g} m")
     for name, n in category_counts(ds).items():
         if n:
             typer.echo(f"  {name}: {n:,}")
@@ -373,12 +322,11 @@ def emerging_cmd(
 
 @app.command("profile")
 def profile_cmd(
-    inputs: List[Path] = typer.Argument(..., help="Offence files or folders (anything `hotspot geocode` "
-                                        "reads, or its GeoPackage output)."),
+    inputs: List[Path] = typer.Argument(..., help=_INPUTS_HELP),
     out: Path = typer.Option(..., "--out", help="CSV to write: the 7 x 24 day x hour table (Mon..Sun x 0..23) "
                              "with a total column."),
     area: Optional[str] = typer.Option(None, "--area", help="Only offences in this LSOA, beat or local "
-                                       "authority code (e.g. X06000001)."),
+                                       "authority code (e.g. E01014540)."),
     serious_only: bool = typer.Option(True, "--serious-only/--all", help="Count serious violence only "
                                       "(default) or all offences."),
     allocate_reference: bool = typer.Option(False, "--allocate-reference", help="Spread month-only "
@@ -389,23 +337,21 @@ def profile_cmd(
     share: float = typer.Option(0.5, "--share", help="Peak windows hold this share of the offences (0-1]."),
     max_gap: int = typer.Option(0, "--max-gap", help="Join peak windows separated by at most this many "
                                 "quieter hours."),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="GeoPackage with layers "
-                                              "lsoa/beat/la (default: embedded)."),
+    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
     reference: Optional[Path] = typer.Option(None, "--reference", help="Reference day x hour CSV "
                                              "(default: data/reference/serious_violence_day_hour.csv)."),
 ) -> None:
     """Day-of-week x hour profile: peak windows and the match with the VRU reference profile."""
     import warnings
 
+    from hotspot import api
     from hotspot.errors import InputError
-    from hotspot.forecast.profile import (day_hour_table, format_windows, heatmap_figure, peak_windows,
-                                          reference_profile, shape_correlation)
-    from hotspot.geography.areas import load_areas
-    from hotspot.geography.geocode import load_offences
+    from hotspot.forecast.profile import format_windows, heatmap_figure, peak_windows, reference_profile, \
+        shape_correlation
     from hotspot.io import write_csv
 
-    areas = load_areas(boundaries) if boundaries else None
-    off = load_offences(inputs, areas=areas).offences
+    off = api.load_offences(inputs, _study(boundaries, embedded)).offences
     mask = off["serious_violence"].astype(bool) if serious_only else off.index.to_series().notna()
     if area:
         hit = None
@@ -415,132 +361,117 @@ def profile_cmd(
                 break
         if hit is None:
             raise InputError(f"--area {area!r} matches no LSOA, beat or local authority code of the "
-                             f"offences; check the code (e.g. X06000001)")
+                             f"offences; check the code (e.g. E01014540)")
         mask = mask & hit
     ref = reference_profile(reference)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        table = day_hour_table(off, select=mask.to_numpy(dtype=bool),
-                               allocate="reference" if allocate_reference else None, reference=ref)
-    for w in caught:
-        typer.echo(f"warning: {w.message}", err=True)
+        table = api.profile(off, select=mask.to_numpy(dtype=bool),
+                            allocate="reference" if allocate_reference else None, reference=ref)
+    _warnings(caught)
     a = table.attrs
     shown = table / a["total"] * 100.0 if percent and a["total"] else table
     shown.attrs.update(a, units="percent" if percent else "count")
     written = shown.copy()
     written["total"] = written.sum(axis=1)
     written = written.astype(int) if not (percent or a["modelled"]) else written.round(4)
-    write_csv(out, written, index=True)
     what = "serious violence" if serious_only else "offences"
+    if a["total"] <= 0:
+        raise InputError(f"no {what} with a day and hour: the offences carry a month only (police.uk), so a "
+                         f"day x hour table is not available in police.uk data ({a['n_month']:,} month-only "
+                         f"rows); use a timestamped extract, or --allocate-reference for a MODELLED table")
+    write_csv(out, written, index=True)
     typer.echo(f"{what}{' in ' + area if area else ''}: {a['total']:,.0f} in the table "
                f"({a['n_exact']:,} timed, {a['n_month']:,} month-only "
                f"{'spread by the reference (MODELLED)' if a['modelled'] else 'left out'})")
-    if a["total"] <= 0:
-        typer.echo("no timed offences: no peak windows")
-    else:
-        wins = peak_windows(table, share, max_gap=max_gap)
-        typer.echo(f"peak windows holding {share:.0%} of {what}:")
-        for line in format_windows(wins)[:10]:
-            typer.echo(f"  {line}")
-        if len(wins) > 10:
-            typer.echo(f"  ... {len(wins) - 10} more")
-        try:
-            r = shape_correlation(table, ref)
-            typer.echo(f"correlation with the VRU reference profile (168 cells): r = {r:.3f}"
-                       + (" (the table is partly modelled from the reference itself, so this "
-                          "is not independent evidence)" if a["modelled"] else ""))
-        except HotspotError as exc:
-            typer.echo(f"correlation with the reference not computed: {exc}")
-        if figure:
-            heatmap_figure(shown, figure, windows=wins, title=f"{what.capitalize()}"
-                           f"{' in ' + area if area else ''} by day and hour")
-    typer.echo(f"wrote {out}" + (f", {figure}" if figure and a["total"] > 0 else ""))
+    wins = peak_windows(table, share, max_gap=max_gap)
+    typer.echo(f"peak windows holding {share:.0%} of {what}:")
+    for line in format_windows(wins)[:10]:
+        typer.echo(f"  {line}")
+    if len(wins) > 10:
+        typer.echo(f"  ... {len(wins) - 10} more")
+    try:
+        r = shape_correlation(table, ref)
+        typer.echo(f"correlation with the VRU reference profile (168 cells): r = {r:.3f}"
+                   + (" (the table is partly modelled from the reference itself, so this "
+                      "is not independent evidence)" if a["modelled"] else ""))
+    except HotspotError as exc:
+        typer.echo(f"correlation with the reference not computed: {exc}")
+    if figure:
+        heatmap_figure(shown, figure, windows=wins, title=f"{what.capitalize()}"
+                       f"{' in ' + area if area else ''} by day and hour")
+    typer.echo(f"wrote {out}" + (f", {figure}" if figure else ""))
 
 
 @app.command("areas")
 def areas_cmd(
-    inputs: List[Path] = typer.Argument(..., help="Offence files or folders (anything `hotspot geocode` "
-                                        "reads, or its GeoPackage output)."),
+    inputs: List[Path] = typer.Argument(..., help=_INPUTS_HELP),
     out: Path = typer.Option(..., "--out", help="CSV to write: one row per area."),
     level: str = typer.Option("lsoa", "--level", help="Areas to profile: lsoa, beat or la."),
-    imd: Optional[Path] = typer.Option(None, "--imd", help="IoD2019 File 7 CSV (default: "
-                                       "data/covariates/imd2019_file7.csv)."),
+    imd: Optional[Path] = typer.Option(None, "--imd", help="IoD2019 File 1, 2 or 7 CSV as published "
+                                       "(left out: IMD columns read 'not available')."),
     uc: Optional[Path] = typer.Option(None, "--uc", help="Stat-Xplore CSV of households on Universal "
-                                      "Credit (default: data/covariates/uc_households_lsoa.csv)."),
+                                      "Credit by LSOA (left out: not available)."),
     uc_month: Optional[str] = typer.Option(None, "--uc-month", help="Month of the UC count, YYYY-MM "
                                            "(default: the latest in the file)."),
     population: Optional[Path] = typer.Option(None, "--population", help="ONS LSOA population CSV "
-                                              "(default: data/covariates/population_lsoa.csv)."),
+                                              "(left out: the boundaries' population, if any)."),
     lookup: Optional[Path] = typer.Option(None, "--lookup", help="LSOA 2011 -> 2021 lookup CSV "
-                                          "(LSOA11CD, LSOA21CD, CHGIND) for 2021-coded boundaries."),
+                                          "(LSOA11CD, LSOA21CD) for 2011-coded IMD with 2021 boundaries."),
     by_decile: Optional[Path] = typer.Option(None, "--by-decile", help="Also write the table by IMD "
                                              "decile to this CSV."),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="GeoPackage with layers "
-                                              "lsoa/beat/la (default: embedded)."),
+    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
 ) -> None:
     """Area profiles: offences, serious violence, knife crime, rates per 1,000 and per UC household, IMD."""
     import warnings
 
+    from hotspot import api
     from hotspot.covariates.codes import read_lsoa_lookup
     from hotspot.covariates.imd import read_imd
     from hotspot.covariates.population import read_population
     from hotspot.covariates.profiles import area_profile, by_imd_decile
     from hotspot.covariates.universal_credit import read_statxplore
     from hotspot.errors import ArgumentError
-    from hotspot.geography.areas import load_areas
-    from hotspot.geography.geocode import load_offences
     from hotspot.io import write_csv
-    from hotspot.paths import data_dir
 
     if level not in ("lsoa", "beat", "la"):
         raise ArgumentError("--level", level, "one of lsoa, beat, la")
-    cov = data_dir() / "covariates"
-
-    def _pick(given: Optional[Path], default: str) -> Optional[Path]:
-        if given is not None:
-            return given
-        p = cov / default
-        if not p.exists():
-            typer.echo(f"note: {p} not found; that covariate is left out", err=True)
-            return None
-        return p
-
+    given = {"--imd": imd, "--uc": uc, "--population": population, "--lookup": lookup}
+    for flag, p in given.items():
+        if p is not None and (str(p) == "" or str(p) == "." or not p.is_file()):
+            raise ArgumentError(flag, str(p), "an existing file (leave the flag out when you have none)")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        area_layers = load_areas(boundaries)
-        off = load_offences(inputs, areas=area_layers).offences
-        p_imd, p_uc, p_pop = _pick(imd, "imd2019_file7.csv"), _pick(uc, "uc_households_lsoa.csv"), \
-            _pick(population, "population_lsoa.csv")
-        t_imd = read_imd(p_imd) if p_imd else None
-        t_uc = read_statxplore(p_uc) if p_uc else None
-        t_pop = read_population(p_pop) if p_pop else None
+        sa = _study(boundaries, embedded)
+        off = api.load_offences(inputs, sa).offences
+        t_imd = read_imd(imd) if imd else None
+        t_uc = read_statxplore(uc) if uc else None
+        t_pop = read_population(population) if population else None
         lk = read_lsoa_lookup(lookup) if lookup else None
-        prof = area_profile(off, area_layers, imd=t_imd, uc=t_uc, population=t_pop, level=level,
+        prof = area_profile(off, sa.areas, imd=t_imd, uc=t_uc, population=t_pop, level=level,
                             uc_month=uc_month, lookup=lk)
-        dec = by_imd_decile(off, area_layers, t_imd, population=t_pop, lookup=lk) \
+        dec = by_imd_decile(off, sa.areas, t_imd, population=t_pop, lookup=lk) \
             if by_decile and t_imd is not None else None
-    seen = set()
-    for w in caught:
-        msg = str(w.message)
-        if msg not in seen:
-            seen.add(msg)
-            typer.echo(f"warning: {msg}", err=True)
+    _warnings(caught)
     write_csv(out, prof.round(4))
     a = prof.attrs
+    knife = prof["knife"].sum(min_count=1) if "knife" in prof else float("nan")
     typer.echo(f"{len(prof):,} {level} areas; offences {int(prof['offences'].sum()):,}, serious violence "
-               f"{int(prof['serious_violence'].sum()):,}, knife {int(prof['knife'].sum()):,}"
+               f"{int(prof['serious_violence'].sum()):,}, knife "
+               f"{'not available' if knife != knife else f'{int(knife):,}'}"
                + (f"; UC month {a['uc_month']}" if a.get("uc_month") else ""))
-    for what, codes in a["missing"].items():
+    for what, codes in a.get("missing", {}).items():
         if codes:
             typer.echo(f"  {len(codes)} area(s) without {what} data: {', '.join(codes[:5])}"
                        f"{' ...' if len(codes) > 5 else ''}")
-    if a["unplaced_offences"]:
+    if a.get("unplaced_offences"):
         typer.echo(f"  {a['unplaced_offences']:,} offence(s) outside the boundaries' LSOAs")
-    top = prof.sort_values("sv_per_1000", ascending=False).head(5)
     key = {"lsoa": "lsoa_code", "beat": "beat_code", "la": "la_code"}[level]
-    typer.echo("highest serious violence per 1,000 residents:")
-    for _, r in top.iterrows():
-        typer.echo(f"  {r[key]} {r.get('name', '')}: {r['sv_per_1000']:.2f}")
+    if "sv_per_1000" in prof and prof["sv_per_1000"].notna().any():
+        typer.echo("highest serious violence per 1,000 residents:")
+        for _, r in prof.sort_values("sv_per_1000", ascending=False).head(5).iterrows():
+            typer.echo(f"  {r[key]} {r.get('name', '')}: {r['sv_per_1000']:.2f}")
     if by_decile:
         if dec is None:
             typer.echo("no IMD table: --by-decile not written", err=True)
@@ -555,20 +486,14 @@ def areas_cmd(
 # ---- section: forecast (forecast, backtest, scenario) ------------------------------------------
 
 _UNIT_HELP = "Spatial unit: cell (BNG-aligned grid), lsoa or beat."
-_COV_HELP = ("Area covariates for the model: 'auto' (lsoa/beat: IMD score, UC rate and population "
-             "from the embedded covariates) or a CSV whose first column is the unit id (e.g. LSOA "
+_COV_HELP = ("Area covariates for the model: a CSV whose first column is the unit id (e.g. LSOA "
              "code) and other columns numeric.")
 
 
-def _read_covariates(path, offences=None, unit="cell"):
+def _read_covariates(path):
     if path is None:
         return None
     import pandas as pd
-
-    if str(path) == "auto":
-        from hotspot.forecast.features import area_covariates
-        from hotspot.geography.areas import load_areas
-        return area_covariates(offences, load_areas(), unit)
 
     from hotspot.errors import InputError
     try:
@@ -585,8 +510,7 @@ def _read_covariates(path, offences=None, unit="cell"):
 
 @app.command("forecast")
 def forecast_cmd(
-    inputs: List[Path] = typer.Argument(..., help="Offence files (any input `hotspot geocode` reads, or "
-                                        "its GeoPackage)."),
+    inputs: List[Path] = typer.Argument(..., help=_INPUTS_HELP),
     origin: str = typer.Option(..., "--from", help="First forecast day, YYYY-MM-DD (uses only "
                                "offences before it)."),
     horizon: int = typer.Option(7, "--horizon", help="Days to forecast: 7 or 28."),
@@ -602,35 +526,32 @@ def forecast_cmd(
                                       "serious violence."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the model."),
     covariates: Optional[Path] = typer.Option(None, "--covariates", help=_COV_HELP),
+    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
 ) -> None:
     """Forecast expected serious violence per unit for the next 7 or 28 days (with q10/q90)."""
-    from hotspot.forecast.models import forecast_next
-    from hotspot.geography.geocode import load_offences
+    from hotspot import api
+    from hotspot.forecast.persist import load_model, save_model
     from hotspot.io import write_csv, write_gpkg
 
     if model is not None and save is not None:
         raise typer.BadParameter("--save needs a newly trained model; drop --model", param_hint="--save")
-    loaded = None
-    if model is not None:
-        from hotspot.forecast.persist import load_model
-        loaded = load_model(model)
-    offences = load_offences(inputs).offences
-    layer, table, fitted = forecast_next(offences, origin, horizon=horizon, unit=unit, cell=cell,
-                                         model=loaded, serious_only=not all_offences, seed=seed,
-                                         covariates=_read_covariates(covariates, offences, unit),
-                                         return_model=True)
+    loaded = load_model(model) if model is not None else None
+    sa = _study(boundaries, embedded)
+    offences = api.load_offences(inputs, sa).offences
+    layer, table, fitted = api.forecast(offences, sa, origin=origin, horizon=horizon, unit=unit, cell=cell,
+                                        model=loaded, serious_only=not all_offences, seed=seed,
+                                        covariates=_read_covariates(covariates), return_model=True)
     write_gpkg(out, {"forecast": layer})
     dh = out.with_suffix(".day_hour.csv")
     write_csv(dh, table)
     if save is not None:
-        from hotspot.forecast.persist import save_model
         save_model(fitted, save, name=save.stem,
                    extra={"unit": unit, "cell": cell if unit == "cell" else None})
         typer.echo(f"saved model {save} and {save.stem}.card.json")
-    top = layer.head(5)
     typer.echo(f"forecast {horizon} days from {origin} for {len(layer):,} {unit} units; "
                f"expected total {layer['expected'].sum():.1f}")
-    for _, r in top.iterrows():
+    for _, r in layer.head(5).iterrows():
         typer.echo(f"  #{r['rank']}: {r['unit']}  expected {r['expected']:.2f} "
                    f"(q10 {r['q10']:.0f}, q90 {r['q90']:.0f})")
     typer.echo(f"wrote {out} (layer 'forecast') and {dh}")
@@ -638,7 +559,7 @@ def forecast_cmd(
 
 @app.command("backtest")
 def backtest_cmd(
-    inputs: List[Path] = typer.Argument(..., help="Offence files (any input `hotspot geocode` reads)."),
+    inputs: List[Path] = typer.Argument(..., help=_INPUTS_HELP),
     unit: str = typer.Option("cell", "--unit", help=_UNIT_HELP),
     cell: float = typer.Option(250.0, "--cell", help="Cell size in metres (unit=cell)."),
     folds: int = typer.Option(26, "--folds", help="Number of weekly forecast origins."),
@@ -651,20 +572,17 @@ def backtest_cmd(
                                       "serious violence."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the learned model."),
     covariates: Optional[Path] = typer.Option(None, "--covariates", help=_COV_HELP),
+    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
 ) -> None:
     """Rolling-origin backtest: hit rate, PAI, PEI* at 1/5/10% of area, deviance and MAE."""
-    from hotspot.forecast.backtest import rolling_origin
-    from hotspot.geography.geocode import load_offences
+    from hotspot import api
 
-    offences = load_offences(inputs).offences
-    areas = None
-    if unit != "cell":
-        from hotspot.geography.areas import load_areas
-        areas = load_areas().level(unit)
+    sa = _study(boundaries, embedded)
+    offences = api.load_offences(inputs, sa).offences
     names = [m.strip() for m in models.split(",") if m.strip()]
-    res = rolling_origin(offences, unit=unit, cell=cell, folds=folds, horizon=horizon, models=names,
-                         areas=areas, serious_only=not all_offences, seed=seed,
-                         covariates=_read_covariates(covariates, offences, unit))
+    res = api.backtest(offences, sa, unit=unit, cell=cell, folds=folds, horizon=horizon, models=names,
+                       serious_only=not all_offences, seed=seed, covariates=_read_covariates(covariates))
     res.to_json(out)
     if chart is not None:
         res.chart(chart)
@@ -677,7 +595,7 @@ def backtest_cmd(
 
 @app.command("scenario")
 def scenario_cmd(
-    inputs: List[Path] = typer.Argument(..., help="Offence files (any input `hotspot geocode` reads)."),
+    inputs: List[Path] = typer.Argument(..., help=_INPUTS_HELP),
     reopen: str = typer.Option(..., "--reopen", help="Reopening date, YYYY-MM-DD."),
     regime: str = typer.Option("open", "--regime", help="What reopens: open (indoor hospitality) or "
                                "outdoor_only."),
@@ -689,13 +607,15 @@ def scenario_cmd(
                              "offences (effects in OUT.effects.csv, metadata in OUT.json)."),
     backtest: bool = typer.Option(False, "--backtest", help="Also score the method on the 4 July 2020 "
                                   "reopening vs naive forecasts (OUT.backtest.csv)."),
+    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
 ) -> None:
     """Expected violence after a reopening, relative to the same weeks of 2019."""
+    from hotspot import api
     from hotspot.forecast.scenarios import reopening, reopening_backtest
-    from hotspot.geography.geocode import load_offences
     from hotspot.io import write_csv, write_json
 
-    offences = load_offences(inputs).offences
+    offences = api.load_offences(inputs, _study(boundaries, embedded)).offences
     res = reopening(offences, reopen, regime=regime, unit=unit, cell=cell, weeks=weeks)
     write_csv(out, res.table)
     write_csv(out.with_suffix(".effects.csv"), res.effects)
@@ -751,7 +671,8 @@ def map_cmd(
     forecast: Optional[Path] = typer.Option(None, "--forecast", help="GeoPackage of units with expected, q10, q90."),
     top: Optional[Path] = typer.Option(None, "--top", help="CSV of top hotspots (rank, name, count, "
                                        "count_last, trend, peak_window, main_types, imd_decile, x, y)."),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="Boundaries GeoPackage (default: embedded)."),
+    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
     lsoa_stats: Optional[Path] = typer.Option(None, "--lsoa-stats", help="CSV: lsoa_code, imd_decile, uc_rate, sv_rate."),
     no_areas: bool = typer.Option(False, "--no-areas", help="Do not load boundaries (no outlines or search)."),
     tiles: str = typer.Option("none", "--tiles", help="Background: none (offline), openstreetmap or an XYZ URL."),
@@ -762,13 +683,11 @@ def map_cmd(
 ) -> None:
     """Write the offline tasking map (Leaflet inlined; works with no internet)."""
     from hotspot.publish import redact
-    from hotspot.publish.maps import save_map, tasking_map
+    from hotspot.publish.maps import save_map
 
-    areas = None
-    if not no_areas:
-        from hotspot.geography.areas import load_areas
+    from hotspot import api
 
-        areas = load_areas(boundaries) if boundaries else load_areas()
+    study = None if no_areas else _study(boundaries, embedded)
     da = None
     if kde is not None:
         from hotspot.grid.io import read_geotiff, read_netcdf
@@ -785,7 +704,7 @@ def map_cmd(
                   for k, v in layers.items()}
         top_df = redact.redact_frame(top_df, threshold=threshold) if top_df is not None else None
         da = redact.redact_grid(da, threshold=threshold, counts=False) if da is not None else None
-    m = tasking_map(kde=da, areas=areas, lsoa_stats=_publish_read_table(lsoa_stats, "LSOA statistics"),
+    m = api.tasking_map(study, kde=da, lsoa_stats=_publish_read_table(lsoa_stats, "LSOA statistics"),
                     top=top_df, title=title, tiles=tiles, handling=redact.handling_label(public), **layers)
     save_map(m, out)
     if public:
@@ -915,7 +834,21 @@ def route_cmd(
 @app.command("run")
 def run_cmd(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Cycle config TOML (write one with "
-                                          "`hotspot init`). Default: the bundled demo config."),
+                                          "`hotspot init`). Optional: the flags below are enough."),
+    offences: Optional[List[Path]] = typer.Option(None, "--offences", help="Offence files or folders "
+                                                  "(police.uk CSVs/folders/zips, extracts); repeat the flag "
+                                                  "for several. Overrides [inputs] offences."),
+    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="Boundary GeoPackage/GeoJSON as "
+                                              "published by ONS (LSOA, ward or beat, LA layers found by "
+                                              "their fields). Overrides [inputs] boundaries."),
+    imd: Optional[Path] = typer.Option(None, "--imd", help="IoD2019 File 1, 2 or 7 CSV as published."),
+    uc: Optional[Path] = typer.Option(None, "--uc", help="DWP Stat-Xplore CSV: households on UC by LSOA."),
+    population: Optional[Path] = typer.Option(None, "--population", help="Population by LSOA (ONS, or "
+                                              "IoD2019 File 6)."),
+    lookup: Optional[Path] = typer.Option(None, "--lookup", help="LSOA 2011 -> 2021 lookup CSV "
+                                          "(for 2011-coded IMD with 2021 boundaries)."),
+    postcodes: Optional[Path] = typer.Option(None, "--postcodes", help="Postcode lookup for rows without "
+                                             "coordinates."),
     out: Path = typer.Option(Path("outputs"), "--out", help="Output folder; the cycle is written to OUT/<cycle id>/."),
     public: Optional[bool] = typer.Option(None, "--public/--sensitive", help="Override [cycle] public: write only "
                                           "the redacted OFFICIAL outputs (--public) or the full ones."),
@@ -930,8 +863,20 @@ def run_cmd(
     from hotspot.config import load
     from hotspot.cycle import run_cycle
 
-    run_cycle(load(config), out, public=public, wait=wait, log=lambda s: typer.echo(s, err=True),
-              scheduler=scheduler, workers=workers)
+    def _abs(p: Optional[Path]) -> Optional[str]:
+        return None if p is None else str(p.expanduser().resolve())
+
+    inputs: dict = {}
+    if offences:
+        inputs["offences"] = [_abs(p) for p in offences]
+    for key, p in (("boundaries", boundaries), ("postcodes", postcodes)):
+        if p is not None:
+            inputs[key] = _abs(p)
+    cov = {k: _abs(p) for k, p in (("imd", imd), ("uc_lsoa", uc), ("population", population),
+                                   ("lookup", lookup)) if p is not None}
+    overrides = {k: v for k, v in (("inputs", inputs), ("covariates", cov)) if v}
+    run_cycle(load(config, overrides=overrides), out, public=public, wait=wait,
+              log=lambda s: typer.echo(s, err=True), scheduler=scheduler, workers=workers)
 
 
 @app.command("demo")

@@ -55,7 +55,7 @@ from hotspot.forecast.backtest import backtest_chart
 from hotspot.forecast.persist import load_model
 from hotspot.forecast.profile import (day_hour_table, format_windows, heatmap_figure, parse_window,
                                       peak_windows, reference_profile, shape_correlation)
-from hotspot.geography.crs import to_bng
+from hotspot.crs import to_bng
 from hotspot.geography.geocode import read_geocoded, write_offences
 from hotspot.geography.names import place_names
 from hotspot.grid.binning import count_points

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from hotspot.geography.areas import load_areas
-from hotspot.geography.crs import to_bng
+from hotspot.crs import to_bng
 from hotspot.geography.geocode import load_offences
 from hotspot.grid.cube import space_time_cube
 from hotspot.grid.spec import GridSpec

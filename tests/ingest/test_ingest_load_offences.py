@@ -9,7 +9,7 @@ from shapely.geometry import box
 
 from ingest_fixtures import extract_row, policeuk_row
 from hotspot.geography.areas import Areas
-from hotspot.geography.crs import to_wgs84
+from hotspot.crs import to_wgs84
 from hotspot.geography.geocode import load_offences
 
 X0, Y0 = 358000.0, 172000.0  # central Bristol, BNG metres

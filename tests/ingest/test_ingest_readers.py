@@ -15,7 +15,7 @@ from shapely.geometry import Point
 
 from ingest_fixtures import extract_row, policeuk_row, policeuk_text
 from hotspot.errors import ConfigError, InputError
-from hotspot.geography.crs import to_bng
+from hotspot.crs import to_bng
 from hotspot.ingest import read_canonical, read_offences, write_canonical
 from hotspot.schema import OFFENCE_COLUMNS
 

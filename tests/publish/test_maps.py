@@ -24,7 +24,7 @@ def map_html(tmp_path_factory, areas, lsoa_stats, gistar_cells, kde_surface, eme
     from hotspot.publish.maps import save_map, tasking_map
     from hotspot.publish.routes import plan_route
 
-    from hotspot.geography.crs import to_wgs84
+    from hotspot.crs import to_wgs84
 
     lon, lat = to_wgs84(np.array([356500.0]), np.array([171500.0]))
     route = plan_route(top_hotspots.assign(expected=top_hotspots["count"]), (lat[0], lon[0]), max_walk_m=20000)

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import EVIL
-from hotspot.geography.crs import to_bng, to_wgs84
+from hotspot.crs import to_bng, to_wgs84
 from hotspot.publish import routes
 
 NS = {"g": routes.GPX_NS}

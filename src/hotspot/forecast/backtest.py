@@ -139,10 +139,10 @@ def backtest_panel(panel: CountPanel, *, folds: int = 26, horizon: int = 7,
     if client is None:
         parts = [_score_origin(o, panel, **kw) for o in track(origins, desc="backtest folds", unit="fold")]
     else:
-        from hotspot.scale import map_tasks
-
+        # any object with Dask's scatter/map/gather (hotspot.scale.get_client): the Dask layer
+        # sits above the stages it distributes, so it is passed in, never imported here
         shared = client.scatter(panel, broadcast=True)
-        parts = map_tasks(_score_origin, origins, client, panel=shared, **kw)
+        parts = client.gather(client.map(_score_origin, origins, pure=False, panel=shared, **kw))
     return pd.DataFrame([r for part in parts for r in part])
 
 

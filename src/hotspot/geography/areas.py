@@ -16,7 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from hotspot.errors import InputError
-from hotspot.geography.crs import require_crs
+from hotspot.crs import require_crs
 from hotspot.paths import data_dir
 
 #: Normalised column -> recognised source names (regular expressions, case-insensitive).

@@ -24,7 +24,7 @@ import shapely
 
 from hotspot.errors import ArgumentError, InputError
 from hotspot.geography.areas import Areas, load_areas
-from hotspot.geography.crs import to_bng
+from hotspot.crs import to_bng
 from hotspot.paths import data_dir
 from hotspot.schema import BNG, GEOCODE_COLUMNS
 
@@ -274,7 +274,7 @@ def is_geocoded_gpkg(path: str | Path) -> bool:
 
 def read_geocoded(path: str | Path) -> gpd.GeoDataFrame:
     """Read the ``offences`` layer of a geocoded GeoPackage (restoring dtypes)."""
-    from hotspot.geography.crs import require_crs
+    from hotspot.crs import require_crs
 
     gdf = gpd.read_file(path, layer="offences", engine="pyogrio")
     gdf = require_crs(gdf, "offences", path=path)

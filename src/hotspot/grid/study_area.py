@@ -24,7 +24,7 @@ import pandas as pd
 
 from hotspot.errors import ArgumentError, InputError
 from hotspot.geography.areas import Areas
-from hotspot.grid.spec import GridSpec
+from hotspot.grid.spec import GridSpec, nice_cell_size
 
 #: The unit kinds a study area enumerates.
 UNITS = ("cell", "lsoa", "beat", "la")
@@ -161,14 +161,23 @@ class StudyArea:
         return self.areas.level(name)
 
     # ---- grids and unit universes -----------------------------------------------------------
-    def grid(self, cell: float) -> Grid:
+    def grid(self, cell: float | None) -> Grid:
         """The BNG-aligned grid of ``cell`` metres over the force, with its mask (cached).
 
         Parameters
         ----------
-        cell : float
-            Cell side in metres (> 0).
+        cell : float or None
+            Cell side in metres (> 0); None takes sfhotspot's default rule (1/50 of the shorter
+            side of the force, rounded), reported in ``grid.spec.cell_rule``.
         """
+        if cell is None:
+            c, rule = nice_cell_size(min(np.ptp(self.force.total_bounds[[0, 2]]),
+                                         np.ptp(self.force.total_bounds[[1, 3]])))
+            if c not in self._grids:
+                spec = GridSpec.from_bounds(tuple(self.force.total_bounds), c)
+                spec = GridSpec(spec.x0, spec.y0, spec.cell, spec.nx, spec.ny, cell_rule=rule)
+                self._grids[c] = Grid(spec, spec.mask(self.outline))
+            return self._grids[c]
         try:
             c = float(cell)
         except (TypeError, ValueError):

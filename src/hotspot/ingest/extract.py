@@ -258,7 +258,7 @@ def read_gpkg(path: str | Path, layer: str | None = None) -> tuple[pd.DataFrame,
     """
     import pyogrio
 
-    from hotspot.geography.crs import require_crs
+    from hotspot.crs import require_crs
 
     path = Path(path)
     try:

@@ -289,7 +289,7 @@ def top_layer(top: pd.DataFrame, *, name: str = "Top hotspots", show: bool = Tru
     """Numbered markers for the top-N hotspots with escaped popups."""
     import folium
 
-    from hotspot.geography.crs import to_wgs84
+    from hotspot.crs import to_wgs84
 
     fg = folium.FeatureGroup(name=esc(name), show=show)
     lon, lat = to_wgs84(top["x"].to_numpy(float), top["y"].to_numpy(float))
@@ -455,7 +455,7 @@ def tasking_map(*, kde=None, gistar=None, emerging=None, forecast=None, areas=No
               if g is not None]
     b = _bounds_wgs84(*layers)
     if b is None and top is not None and len(top):
-        from hotspot.geography.crs import to_wgs84
+        from hotspot.crs import to_wgs84
 
         lon, lat = to_wgs84(top["x"].to_numpy(float), top["y"].to_numpy(float))
         b = [[float(lat.min()), float(lon.min())], [float(lat.max()), float(lon.max())]]

@@ -288,7 +288,7 @@ def order_stops(idx: Sequence[int], dist: np.ndarray) -> list[int]:
 # ---- planning ----------------------------------------------------------------------------------
 
 def _start_xy(start) -> tuple[float, float]:
-    from hotspot.geography.crs import to_bng
+    from hotspot.crs import to_bng
 
     try:
         lat, lon = (float(v) for v in start)
@@ -407,7 +407,7 @@ def plan_route(candidates: pd.DataFrame, start: tuple[float, float], *, max_walk
     stops_df = pd.DataFrame(rows, columns=["order", "name", "x", "y", "expected", "leg_m", "cumulative_m",
                                            "arrival", "departure"])
     if len(stops_df):
-        from hotspot.geography.crs import to_wgs84
+        from hotspot.crs import to_wgs84
 
         lon, lat = to_wgs84(stops_df["x"].to_numpy(), stops_df["y"].to_numpy())
         stops_df.insert(4, "lon", lon)
@@ -427,7 +427,7 @@ def plan_route(candidates: pd.DataFrame, start: tuple[float, float], *, max_walk
 # ---- outputs -----------------------------------------------------------------------------------
 
 def _lonlat(xy: np.ndarray) -> np.ndarray:
-    from hotspot.geography.crs import to_wgs84
+    from hotspot.crs import to_wgs84
 
     lon, lat = to_wgs84(np.asarray(xy)[:, 0], np.asarray(xy)[:, 1])
     return np.column_stack([lon, lat])
@@ -599,7 +599,7 @@ def _features(doc: Any, path: Path) -> tuple[dict | None, list[dict]]:
 
 def _stop_frame(stops: list[dict]) -> pd.DataFrame:
     """The ``Route.stops`` table from stop features (sorted by ``order``; BNG x/y recomputed)."""
-    from hotspot.geography.crs import to_bng
+    from hotspot.crs import to_bng
 
     cols = ["order", "name", "x", "y", "lon", "lat", "expected", "leg_m", "cumulative_m",
             "arrival", "departure"]
@@ -647,7 +647,7 @@ def route_from_geojson(path: str | Path) -> Route:
         If the file is missing, is not a GeoJSON FeatureCollection, or has no route line with
         its ``start``, ``end`` and ``total_m`` properties.
     """
-    from hotspot.geography.crs import to_bng
+    from hotspot.crs import to_bng
 
     path = Path(path)
     if not path.exists():

@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from hotspot.geography.crs import to_bng
+from hotspot.crs import to_bng
 from hotspot.paths import reference_dir
 from hotspot.synth import places as P
 from hotspot.synth.world import World, allocate, deprivation_field, la_reference

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hotspot.geography.crs import to_wgs84
+from hotspot.crs import to_wgs84
 from hotspot.geography.geocode import locate
 from hotspot.io import atomic_path, write_bytes
 from hotspot.schema import POLICEUK_COLUMNS
