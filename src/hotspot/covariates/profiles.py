@@ -56,6 +56,11 @@ def offence_counts(offences: pd.DataFrame, codes: pd.Index) -> tuple[pd.DataFram
     placed = df["lsoa_code"].isin(codes)
     counts = df[placed].groupby("lsoa_code")[COUNT_COLUMNS].sum()
     counts = counts.reindex(codes, fill_value=0).astype(int)
+    if "knife" in offences and offences["knife"].isna().any():
+        # police.uk publishes no knife flag: the knife counts are not available, not zero
+        counts[["knife", "knife_sv"]] = counts[["knife", "knife_sv"]].astype(float)
+        unknown = offences.loc[offences["knife"].isna(), "lsoa_code"].astype("string")
+        counts.loc[counts.index.isin(set(unknown)) | offences["knife"].isna().all(), ["knife", "knife_sv"]] = np.nan
     return counts, int((~placed).sum())
 
 

@@ -283,8 +283,8 @@ def read_geocoded(path: str | Path) -> gpd.GeoDataFrame:
         if getattr(gdf["occurred_at"].dt, "tz", None) is not None:
             gdf["occurred_at"] = gdf["occurred_at"].dt.tz_localize(None)
     for col in ("knife", "domestic", "serious_violence"):
-        if col in gdf.columns:
-            gdf[col] = gdf[col].astype(bool)
+        if col in gdf.columns:  # knife/domestic may be unknown (NULL: police.uk)
+            gdf[col] = gdf[col].astype("boolean" if col != "serious_violence" else bool)
     for col in ("sv_category", "offence_subtype", "location", "lsoa_code", "beat_code", "la_code"):
         if col in gdf.columns:
             gdf[col] = gdf[col].fillna("").astype(str)

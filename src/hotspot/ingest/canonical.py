@@ -18,6 +18,8 @@ from hotspot.schema import OFFENCE_COLUMNS
 
 #: dtype of every canonical column after reading.
 BOOL_COLUMNS = ("knife", "domestic", "serious_violence")
+#: Flags that may be unknown (NA, written empty): police.uk publishes neither.
+NULLABLE_BOOL = ("knife", "domestic")
 FLOAT_COLUMNS = ("easting", "northing")
 INT_COLUMNS = ("source_line",)
 DATETIME_COLUMNS = ("occurred_at",)
@@ -52,8 +54,10 @@ def to_canonical_text(df: pd.DataFrame) -> pd.DataFrame:
         s = df[col]
         if col in DATETIME_COLUMNS:
             out[col] = pd.to_datetime(s).dt.strftime(ISO_FORMAT).fillna("")
-        elif col in BOOL_COLUMNS:
-            out[col] = np.where(s.astype(bool).to_numpy(), "True", "False")
+        elif col in BOOL_COLUMNS:  # NA (a flag police.uk does not publish) is written empty
+            b = s.astype("boolean")
+            out[col] = np.where(b.isna().to_numpy(), "", np.where(b.fillna(False).to_numpy(dtype=bool),
+                                                                 "True", "False"))
         elif col in FLOAT_COLUMNS:
             v = s.to_numpy(dtype=float)
             out[col] = [repr(float(x)) if np.isfinite(x) else "" for x in v]
@@ -101,10 +105,14 @@ def from_canonical_text(raw: pd.DataFrame, path: str | Path | None = None) -> pd
             out[col] = v.astype("datetime64[ns]")
         elif col in BOOL_COLUMNS:
             low = s.str.strip().str.lower()
-            bad = ~low.isin(["true", "false"])
+            ok = ["true", "false"] + ([""] if col in NULLABLE_BOOL else [])
+            bad = ~low.isin(ok)
             if bad.any():
                 _bad_value(raw, bad, col, path, "True or False")
-            out[col] = (low == "true").to_numpy()
+            if col in NULLABLE_BOOL:
+                out[col] = pd.array([None if v == "" else v == "true" for v in low], dtype="boolean")
+            else:
+                out[col] = (low == "true").to_numpy()
         elif col in FLOAT_COLUMNS:
             v = pd.to_numeric(s.where(s != "", None), errors="coerce")
             out[col] = v.astype("float64")

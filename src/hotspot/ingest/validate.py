@@ -439,7 +439,7 @@ def read_offences(paths: Sequence[str | Path] | str | Path, *, mapping: Mapping 
             good = good.assign(serious_violence=stored.loc[ok, "serious_violence"].to_numpy(),
                                sv_category=stored.loc[ok, "sv_category"].to_numpy())
         else:
-            good = classify(good, rule_cfg)
+            good = classify(good, rule_cfg, policeuk=fmt == "policeuk")
         accepted.append(good)
         quarantines.append(quarantine_frame(raw, staged, flags))
         files[unit.source] = file_report(len(staged), flags, fmt)
@@ -449,7 +449,7 @@ def read_offences(paths: Sequence[str | Path] | str | Path, *, mapping: Mapping 
                                     if any(u.source == k and u.input == name for u in units)}))
     cols = list(OFFENCE_COLUMNS) + ["postcode"]
     acc = pd.concat(accepted, ignore_index=True)[cols] if accepted else pd.DataFrame(columns=cols)
-    acc = acc.astype({"knife": bool, "domestic": bool, "serious_violence": bool, "source_line": "int64",
+    acc = acc.astype({"knife": "boolean", "domestic": "boolean", "serious_violence": bool, "source_line": "int64",
                       "easting": "float64", "northing": "float64", "occurred_at": "datetime64[ns]"})
     quarantine = pd.concat(quarantines, ignore_index=True)
     report = {"files": files, "totals": totals(files), "inputs": inputs}
