@@ -27,7 +27,7 @@ def test_policeuk_file_month_only_bng_and_generated_ids(write_policeuk):
                                                      lon="-2.58", lat="51.46")])
     res = read_offences(p, now=NOW)
     acc = res.accepted
-    assert list(acc.columns) == OFFENCE_COLUMNS + ["postcode"]
+    assert list(acc.columns) == OFFENCE_COLUMNS + ["postcode", "published_lsoa"]
     assert acc["occurred_at"].isna().all() and set(acc["month"]) == {"2021-03"}
     assert set(acc["time_precision"]) == {"month"}
     x, y = to_bng([-2.594], [51.455])
@@ -35,8 +35,8 @@ def test_policeuk_file_month_only_bng_and_generated_ids(write_policeuk):
     assert acc["offence_id"].iloc[0] == "a1b2c3"
     assert acc["offence_id"].iloc[1] == f"puk:{p.name}:3"
     assert list(acc["source_line"]) == [2, 3]
-    assert not acc["knife"].any() and not acc["domestic"].any()
-    # robbery is serious violence on police.uk, ASB is not
+    assert acc["knife"].isna().all() and acc["domestic"].isna().all()  # not published: NA, not False
+    # robbery is in the police.uk analysed set, ASB is not
     assert list(acc["sv_category"]) == ["robbery", ""]
     # ids are stable between runs
     assert read_offences(p, now=NOW).accepted["offence_id"].tolist() == acc["offence_id"].tolist()

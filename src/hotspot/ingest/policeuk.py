@@ -15,8 +15,9 @@ site hands out. The columns are :data:`hotspot.schema.POLICEUK_COLUMNS`. What th
   ``knife`` and ``domestic`` are NA ("not available", never False) and ``offence_subtype`` is
   empty; the analysed set is every "Violence and sexual offences" and "Robbery" row, named so
   (:data:`hotspot.ingest.classify.POLICEUK_SELECTION`; see ``docs/serious_violence.md``).
-* ``LSOA code``/``LSOA name`` are ignored: :mod:`hotspot.geography.geocode` places every point on
-  the study's own boundaries.
+* ``LSOA code`` is kept per row as ``published_lsoa`` (police.uk's own geocode, for the audit's
+  agreement check); :mod:`hotspot.geography.geocode` places every point on the study's own
+  boundaries.
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ def stage_policeuk(raw: pd.DataFrame, lines: np.ndarray, source: str) -> tuple[p
         "source_file": source,
         "source_line": np.asarray(lines, dtype=np.int64),
         "postcode": "",
+        "published_lsoa": raw["LSOA code"].fillna("").str.strip().to_numpy(dtype=object),
     })
     return staged, flags
 
