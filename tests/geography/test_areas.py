@@ -31,15 +31,18 @@ def test_mapped_names_and_geojson(tmp_path, areas):
 def test_missing_code_column_names_the_fix(tmp_path, areas):
     path = tmp_path / "b.gpkg"
     _write(areas.lsoa.rename(columns={"lsoa_code": "zone"}), path, "lsoa")
-    with pytest.raises(InputError, match="no 'lsoa_code' column.*mapping"):
+    with pytest.raises(InputError, match="no LSOA layer found.*LSOA21CD"):
         load_areas(path)
+    with pytest.raises(InputError, match="no 'lsoa_code' column.*mapping"):
+        load_areas(path, lsoa_layer="lsoa")
 
 
 def test_missing_layer_and_file(tmp_path, areas):
     path = tmp_path / "b.gpkg"
     _write(areas.lsoa, path, "other")
+    assert len(load_areas(path).lsoa) == 4  # found by its fields, whatever the layer is called
     with pytest.raises(InputError, match="no layer 'lsoa'"):
-        load_areas(path)
+        load_areas(path, lsoa_layer="lsoa")
     with pytest.raises(InputError, match="not found"):
         load_areas(tmp_path / "nope.gpkg")
 

@@ -106,7 +106,9 @@ def read_lsoa_lookup(path: str | Path) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``LSOA11CD, LSOA21CD, CHGIND`` (one row per 2011/2021 pair).
+        ``LSOA11CD, LSOA21CD, CHGIND`` (one row per 2011/2021 pair), plus
+        ``share_of_lsoa11_area``/``share_of_lsoa21_area`` when the file has them (the derived
+        area-overlap lookup does).
     """
     path = Path(path)
     if not path.exists():
@@ -120,6 +122,9 @@ def read_lsoa_lookup(path: str | Path) -> pd.DataFrame:
                          f"{', '.join(df.columns)}); use the ONS 'LSOA (2011) to LSOA (2021)' "
                          f"lookup", path=path)
     out = df[need].apply(lambda s: s.str.strip())
+    for extra in ("SHARE_OF_LSOA11_AREA", "SHARE_OF_LSOA21_AREA"):  # derived lookups carry area shares
+        if extra in df.columns:
+            out[extra.lower()] = pd.to_numeric(df[extra], errors="coerce")
     for col in ("LSOA11CD", "LSOA21CD"):
         bad = ~out[col].str.fullmatch(LSOA_CODE)
         if bad.any():

@@ -1,7 +1,9 @@
 """ONS mid-year population estimates for LSOAs.
 
 The layout read is the ONS "Lower layer Super Output Area population estimates" table saved as
-CSV: ``LSOA Code, LSOA Name, All Ages`` then single-year-of-age columns (ignored). Variants with
+CSV: ``LSOA Code, LSOA Name, All Ages`` then single-year-of-age columns (ignored). IoD2019 File 6
+(``LSOA code (2011)``, ``Total population: mid 2015 (excluding prisoners)``, thousands separators)
+is read too, as mid-2015 denominators. Variants with
 ``LSOA 2021 Code`` / ``LSOA 2021 Name`` / ``Total`` (2021-based releases) and ``LSOA11CD`` /
 ``LSOA21CD`` are recognised. Title lines above the header (as in the published workbook) are
 skipped.
@@ -26,9 +28,12 @@ from hotspot.errors import InputError
 #: The header written by the synthetic generator (ONS mid-year estimate layout).
 POPULATION_COLUMNS = ["LSOA Code", "LSOA Name", "All Ages"]
 
-_CODE = ["lsoa code", "lsoa 2011 code", "lsoa 2021 code", "lsoa11cd", "lsoa21cd", "lsoa_code"]
-_NAME = ["lsoa name", "lsoa 2011 name", "lsoa 2021 name", "lsoa11nm", "lsoa21nm", "lsoa_name"]
-_TOTAL = ["all ages", "total", "population", "all_ages"]
+_CODE = ["lsoa code", "lsoa 2011 code", "lsoa 2021 code", "lsoa11cd", "lsoa21cd", "lsoa_code",
+         "lsoa code (2011)", "lsoa code (2021)"]
+_NAME = ["lsoa name", "lsoa 2011 name", "lsoa 2021 name", "lsoa11nm", "lsoa21nm", "lsoa_name",
+         "lsoa name (2011)", "lsoa name (2021)"]
+#: Totals: ONS mid-year estimates, and IoD2019 File 6 (population denominators, mid-2015).
+_TOTAL = ["all ages", "total", "population", "all_ages", "total population: mid 2015 (excluding prisoners)"]
 
 
 def _find(header: list[str], names: list[str]) -> int | None:
@@ -61,6 +66,8 @@ def read_population(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError("population file not found; check the path (--population PATH)", path=path)
+    if path.is_dir():
+        raise InputError("is a folder; pass the population CSV itself (--population PATH)", path=path)
     text = path.read_text(encoding="utf-8-sig", errors="replace")
     rows = list(csv.reader(io.StringIO(text)))
     header_at = next((i for i, r in enumerate(rows[:30]) if _find(r, _CODE) is not None

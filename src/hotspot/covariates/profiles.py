@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hotspot.covariates.codes import recode_2011_to_2021, report_missing
+from hotspot.covariates.imd import imd_to_2021
 from hotspot.errors import ArgumentError, InputError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,6 +56,11 @@ def offence_counts(offences: pd.DataFrame, codes: pd.Index) -> tuple[pd.DataFram
     placed = df["lsoa_code"].isin(codes)
     counts = df[placed].groupby("lsoa_code")[COUNT_COLUMNS].sum()
     counts = counts.reindex(codes, fill_value=0).astype(int)
+    if "knife" in offences and offences["knife"].isna().any():
+        # police.uk publishes no knife flag: the knife counts are not available, not zero
+        counts[["knife", "knife_sv"]] = counts[["knife", "knife_sv"]].astype(float)
+        unknown = offences.loc[offences["knife"].isna(), "lsoa_code"].astype("string")
+        counts.loc[counts.index.isin(set(unknown)) | offences["knife"].isna().all(), ["knife", "knife_sv"]] = np.nan
     return counts, int((~placed).sum())
 
 
@@ -141,13 +147,17 @@ def area_profile(offences: pd.DataFrame, areas: "Areas", *, imd: pd.DataFrame | 
         prof["population"] = pop.reindex(codes).to_numpy()
     prof["households"] = base["households"].astype(float).to_numpy() if "households" in base else np.nan
 
-    imd = _maybe_recode(imd, lookup, counts=["population_2015"], intensive=["imd_score", "imd_decile"],
-                        weight="population_2015")
+    if imd is not None and lookup is not None and imd.attrs.get("code_year") == 2011:
+        # merged LSOAs: decile re-ranked from the weighted score or the majority parent's, never averaged
+        imd = imd_to_2021(imd, lookup)
     if imd is not None:
         t = imd.set_index("lsoa_code")
         missing["imd"] = report_missing(t.index, codes, what="IMD", source=imd.attrs.get("source"))
-        prof["imd_score"] = t["imd_score"].reindex(codes).to_numpy()
-        prof["imd_decile"] = t["imd_decile"].reindex(codes).to_numpy()
+        prof["imd_score"] = t["imd_score"].reindex(codes).to_numpy(dtype=float)
+        prof["imd_decile"] = t["imd_decile"].astype(float).reindex(codes).to_numpy()
+    else:  # not given: "not available" (NaN) columns, never an error
+        prof["imd_score"] = np.nan
+        prof["imd_decile"] = np.nan
 
     uc_la = None
     month = None

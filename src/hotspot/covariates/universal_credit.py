@@ -159,6 +159,9 @@ def read_statxplore(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError("Stat-Xplore file not found; check the path (--uc PATH)", path=path)
+    if path.is_dir():
+        raise InputError("is a folder; pass the Stat-Xplore CSV itself (--uc PATH), or leave --uc out",
+                         path=path)
     text = path.read_text(encoding="utf-8-sig", errors="replace")
     rows = list(csv.reader(io.StringIO(text)))
     header_at = None

@@ -248,11 +248,15 @@ class OffencesResult:
         Every rejected row with ``source_file, source_line, reason, detail`` and its values.
     report : dict
         ``files`` (per input: rows_read, accepted, quarantined, by_reason) and ``totals``.
+    audit : dict
+        The data-quality audit (:func:`hotspot.ingest.audit.audit_offences`): months, times,
+        No Location, outside the force, duplicates, police.uk LSOA agreement, reconciliation.
     """
 
     offences: gpd.GeoDataFrame
     quarantine: pd.DataFrame
     report: dict = field(default_factory=dict)
+    audit: dict = field(default_factory=dict)
 
 
 def is_geocoded_gpkg(path: str | Path) -> bool:
@@ -283,8 +287,8 @@ def read_geocoded(path: str | Path) -> gpd.GeoDataFrame:
         if getattr(gdf["occurred_at"].dt, "tz", None) is not None:
             gdf["occurred_at"] = gdf["occurred_at"].dt.tz_localize(None)
     for col in ("knife", "domestic", "serious_violence"):
-        if col in gdf.columns:
-            gdf[col] = gdf[col].astype(bool)
+        if col in gdf.columns:  # knife/domestic may be unknown (NULL: police.uk)
+            gdf[col] = gdf[col].astype("boolean" if col != "serious_violence" else bool)
     for col in ("sv_category", "offence_subtype", "location", "lsoa_code", "beat_code", "la_code"):
         if col in gdf.columns:
             gdf[col] = gdf[col].fillna("").astype(str)
@@ -376,7 +380,8 @@ def load_offences(inputs: Sequence[str | Path] | str | Path, *, areas: Areas | N
             read_postcodes(postcodes) if postcodes is not None else None)
         gdf, q = geocode(res.accepted, areas, tolerance=tolerance, postcodes=pc)
         frames.append(gdf)
-        if len(q):
+        if len(q):  # geocoding rejects keep their original values too
+            q["raw"] = res.original_values(q["source_file"], q["source_line"])
             quarantines.append(q)
             merge_geocode_into_report(report, q)
     merge_geocode_into_report(report, pd.DataFrame(columns=["source_file", "reason"]))
@@ -391,4 +396,7 @@ def load_offences(inputs: Sequence[str | Path] | str | Path, *, areas: Areas | N
         columns=["source_file", "source_line", "reason", "detail"])
     if report["totals"]["accepted"] != len(offences):
         raise AssertionError("accepted count does not match the offences table")
-    return OffencesResult(offences=offences, quarantine=quarantine, report=report)
+    from hotspot.ingest.audit import audit_offences
+
+    audit = audit_offences(offences, quarantine, expected_rows=report["totals"]["rows_read"])
+    return OffencesResult(offences=offences, quarantine=quarantine, report=report, audit=audit)

@@ -2,8 +2,9 @@
 
 :func:`write_canonical` writes accepted offences so that :func:`read_canonical` gives back the same
 values with the same dtypes: ``occurred_at`` as ISO 8601 text (empty for NaT), booleans as
-``True``/``False``, floats with full precision (empty for NaN), ``source_line`` as an integer.
-A ``postcode`` column is written too when the frame has one (rows awaiting postcode geocoding).
+``True``/``False`` (``knife``/``domestic`` empty when unknown: police.uk), floats with full precision
+(empty for NaN), ``source_line`` as an integer. ``postcode`` (rows awaiting postcode geocoding) and
+``published_lsoa`` (police.uk's own LSOA code) are written too when the frame has them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from hotspot.schema import OFFENCE_COLUMNS
 
 #: dtype of every canonical column after reading.
 BOOL_COLUMNS = ("knife", "domestic", "serious_violence")
+#: Written when present: postcode (rows awaiting postcode geocoding), police.uk's own LSOA code.
+OPTIONAL_COLUMNS = ("postcode", "published_lsoa")
+#: Flags that may be unknown (NA, written empty): police.uk publishes neither.
+NULLABLE_BOOL = ("knife", "domestic")
 FLOAT_COLUMNS = ("easting", "northing")
 INT_COLUMNS = ("source_line",)
 DATETIME_COLUMNS = ("occurred_at",)
@@ -46,14 +51,16 @@ def to_canonical_text(df: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise InputError(f"cannot write canonical offences: columns {missing} are missing; "
                          "pass the .accepted table of hotspot.ingest.read_offences")
-    cols = list(OFFENCE_COLUMNS) + (["postcode"] if "postcode" in df.columns else [])
+    cols = list(OFFENCE_COLUMNS) + [c for c in OPTIONAL_COLUMNS if c in df.columns]
     out = pd.DataFrame(index=df.index)
     for col in cols:
         s = df[col]
         if col in DATETIME_COLUMNS:
             out[col] = pd.to_datetime(s).dt.strftime(ISO_FORMAT).fillna("")
-        elif col in BOOL_COLUMNS:
-            out[col] = np.where(s.astype(bool).to_numpy(), "True", "False")
+        elif col in BOOL_COLUMNS:  # NA (a flag police.uk does not publish) is written empty
+            b = s.astype("boolean")
+            out[col] = np.where(b.isna().to_numpy(), "", np.where(b.fillna(False).to_numpy(dtype=bool),
+                                                                 "True", "False"))
         elif col in FLOAT_COLUMNS:
             v = s.to_numpy(dtype=float)
             out[col] = [repr(float(x)) if np.isfinite(x) else "" for x in v]
@@ -93,7 +100,7 @@ def from_canonical_text(raw: pd.DataFrame, path: str | Path | None = None) -> pd
         A value cannot be converted (names the file, line and column).
     """
     out = pd.DataFrame(index=raw.index)
-    cols = list(OFFENCE_COLUMNS) + (["postcode"] if "postcode" in raw.columns else [])
+    cols = list(OFFENCE_COLUMNS) + [c for c in OPTIONAL_COLUMNS if c in raw.columns]
     for col in cols:
         s = raw[col].fillna("").astype(str)
         if col in DATETIME_COLUMNS:
@@ -101,10 +108,14 @@ def from_canonical_text(raw: pd.DataFrame, path: str | Path | None = None) -> pd
             out[col] = v.astype("datetime64[ns]")
         elif col in BOOL_COLUMNS:
             low = s.str.strip().str.lower()
-            bad = ~low.isin(["true", "false"])
+            ok = ["true", "false"] + ([""] if col in NULLABLE_BOOL else [])
+            bad = ~low.isin(ok)
             if bad.any():
                 _bad_value(raw, bad, col, path, "True or False")
-            out[col] = (low == "true").to_numpy()
+            if col in NULLABLE_BOOL:
+                out[col] = pd.array([None if v == "" else v == "true" for v in low], dtype="boolean")
+            else:
+                out[col] = (low == "true").to_numpy()
         elif col in FLOAT_COLUMNS:
             v = pd.to_numeric(s.where(s != "", None), errors="coerce")
             out[col] = v.astype("float64")

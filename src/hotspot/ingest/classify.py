@@ -71,7 +71,15 @@ DEFAULT_RULES: dict[str, Any] = {
     },
 }
 RULE_KEYS = {"crime_types", "subtype_pattern", "exclude_pattern", "knife", "enabled"}
-RULE_CATEGORIES = [c for c in SV_CATEGORIES if c != "domestic_serious"]
+RULE_CATEGORIES = [c for c in SV_CATEGORIES if c not in ("domestic_serious", "violence_and_sexual_offences")]
+
+#: The analysed set for police.uk rows, which carry only the crime type (no subtype, knife or domestic
+#: flag): every "Violence and sexual offences" and "Robbery" row, named so in outputs.
+POLICEUK_SELECTION = {VSO: "violence_and_sexual_offences", "Robbery": "robbery"}
+POLICEUK_SELECTION_LABEL = "Violence and sexual offences, and robbery (police.uk categories)"
+SERIOUS_VIOLENCE_LABEL = "Serious violence (rules: docs/serious_violence.md)"
+#: How a flag police.uk does not publish is shown: never False or 0.
+NOT_AVAILABLE = "not available"
 
 
 def load_rules(rules: Mapping | str | Path | None = None) -> dict[str, Any]:
@@ -156,8 +164,9 @@ def _matches(df: pd.DataFrame, rule: Mapping[str, Any]) -> np.ndarray:
     if rule.get("crime_types"):
         m &= df["crime_type"].isin(rule["crime_types"]).to_numpy()
     if "knife" in rule:
-        knife = df["knife"].astype(bool).to_numpy() if "knife" in df else np.zeros(n, dtype=bool)
-        m &= knife == rule["knife"]
+        # an unknown flag (NA: police.uk) matches neither knife = true nor knife = false
+        knife = df["knife"] if "knife" in df else pd.Series(False, index=df.index)
+        m &= (knife.notna() & (knife.fillna(False).astype(bool) == rule["knife"])).to_numpy(dtype=bool)
     pats = [(rule.get("subtype_pattern"), True), (rule.get("exclude_pattern"), False)]
     if not any(p for p, _ in pats) or not m.any():
         return m
@@ -174,7 +183,8 @@ def _matches(df: pd.DataFrame, rule: Mapping[str, Any]) -> np.ndarray:
     return m
 
 
-def classify(df: pd.DataFrame, rules: Mapping | str | Path | None = None) -> pd.DataFrame:
+def classify(df: pd.DataFrame, rules: Mapping | str | Path | None = None, *,
+             policeuk=False) -> pd.DataFrame:
     """Set ``serious_violence`` (bool) and ``sv_category`` on a copy of ``df``.
 
     Parameters
@@ -182,12 +192,18 @@ def classify(df: pd.DataFrame, rules: Mapping | str | Path | None = None) -> pd.
     df : DataFrame
         Offences with ``crime_type`` and optionally ``offence_subtype``, ``knife``, ``domestic``.
     rules : dict or path, optional
-        Overrides of :data:`DEFAULT_RULES` (see :func:`load_rules`).
+        Overrides of :data:`DEFAULT_RULES` (see :func:`load_rules`); they apply to timestamped
+        extracts.
+    policeuk : bool or array of bool
+        Rows from police.uk street-level files. police.uk cannot separate serious from other
+        violence, so these rows are analysed by :data:`POLICEUK_SELECTION` instead of the rules:
+        every "Violence and sexual offences" row (category ``violence_and_sexual_offences``) and
+        every "Robbery" row (``robbery``), labelled :data:`POLICEUK_SELECTION_LABEL`.
 
     Returns
     -------
     DataFrame
-        ``df`` with ``serious_violence`` and ``sv_category`` (one of
+        ``df`` with ``serious_violence`` (True for the analysed set) and ``sv_category`` (one of
         :data:`~hotspot.schema.SV_CATEGORIES`, or ``""``).
     """
     cfg = load_rules(rules)
@@ -200,7 +216,35 @@ def classify(df: pd.DataFrame, rules: Mapping | str | Path | None = None) -> pd.
         m = (cat == "") & _matches(df, rule)
         cat[m] = name
     if cfg["domestic_takes_precedence"] and "domestic" in df:
-        cat[(cat != "") & df["domestic"].astype(bool).to_numpy()] = "domestic_serious"
+        cat[(cat != "") & df["domestic"].fillna(False).astype(bool).to_numpy()] = "domestic_serious"
+    puk = np.broadcast_to(np.asarray(policeuk, dtype=bool), (len(df),))
+    if puk.any():
+        cat[puk] = df["crime_type"].map(POLICEUK_SELECTION).fillna("").to_numpy(dtype=object)[puk]
     out["serious_violence"] = cat != ""
     out["sv_category"] = cat
     return out
+
+
+def selection_label(offences: pd.DataFrame) -> str:
+    """What the analysed set (``serious_violence``) is, for titles and methods notes.
+
+    police.uk rows (``time_precision == "month"`` with the police.uk categories) are "Violence and
+    sexual offences, and robbery (police.uk categories)"; timestamped extracts are serious violence
+    under the rules; both when mixed.
+    """
+    cats = set(offences.get("sv_category", pd.Series(dtype=object)).astype(str)) - {""}
+    puk = "violence_and_sexual_offences" in cats or (
+        "time_precision" in offences and (offences["time_precision"] == "month").all() and len(offences) > 0)
+    rules = bool(cats - {"violence_and_sexual_offences", "robbery"}) or (
+        "time_precision" in offences and (offences["time_precision"] != "month").any())
+    if puk and rules:
+        return f"{POLICEUK_SELECTION_LABEL} and {SERIOUS_VIOLENCE_LABEL[0].lower()}{SERIOUS_VIOLENCE_LABEL[1:]}"
+    return POLICEUK_SELECTION_LABEL if puk else SERIOUS_VIOLENCE_LABEL
+
+
+def flag_known(offences: pd.DataFrame, column: str) -> bool:
+    """True when the ``knife``/``domestic`` flag is known for every row (police.uk rows: NA).
+
+    When False, report the figure as :data:`NOT_AVAILABLE`, never as 0.
+    """
+    return column in offences and len(offences) > 0 and bool(offences[column].notna().all())

@@ -12,10 +12,12 @@ site hands out. The columns are :data:`hotspot.schema.POLICEUK_COLUMNS`. What th
   the same ids).
 * ``Crime type`` must be one of :data:`hotspot.schema.POLICEUK_CRIME_TYPES` (exact text).
 * police.uk says nothing about knives, domestic abuse or the offence below the crime type:
-  ``knife`` and ``domestic`` are False and ``offence_subtype`` is empty, so with the default rules
-  only robbery is serious violence (see ``docs/serious_violence.md``).
-* ``LSOA code``/``LSOA name`` are ignored: :mod:`hotspot.geography.geocode` places every point on
-  the study's own boundaries.
+  ``knife`` and ``domestic`` are NA ("not available", never False) and ``offence_subtype`` is
+  empty; the analysed set is every "Violence and sexual offences" and "Robbery" row, named so
+  (:data:`hotspot.ingest.classify.POLICEUK_SELECTION`; see ``docs/serious_violence.md``).
+* ``LSOA code`` is kept per row as ``published_lsoa`` (police.uk's own geocode, for the audit's
+  agreement check); :mod:`hotspot.geography.geocode` places every point on the study's own
+  boundaries.
 """
 
 from __future__ import annotations
@@ -122,14 +124,15 @@ def stage_policeuk(raw: pd.DataFrame, lines: np.ndarray, source: str) -> tuple[p
         "time_precision": "month",
         "crime_type": ctype.to_numpy(dtype=object),
         "offence_subtype": "",
-        "knife": np.zeros(n, dtype=bool),
-        "domestic": np.zeros(n, dtype=bool),
+        "knife": pd.array([pd.NA] * n, dtype="boolean"),  # not published by police.uk
+        "domestic": pd.array([pd.NA] * n, dtype="boolean"),
         "easting": x,
         "northing": y,
         "location": raw["Location"].to_numpy(dtype=object),
         "source_file": source,
         "source_line": np.asarray(lines, dtype=np.int64),
         "postcode": "",
+        "published_lsoa": raw["LSOA code"].fillna("").str.strip().to_numpy(dtype=object),
     })
     return staged, flags
 

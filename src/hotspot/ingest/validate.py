@@ -290,6 +290,18 @@ class IngestResult:
     accepted: pd.DataFrame
     quarantine: pd.DataFrame
     report: dict = field(default_factory=dict)
+    #: per source file, the rows as read (text) and their 1-based lines: original values on demand
+    originals: dict = field(default_factory=dict, repr=False)
+
+    def original_values(self, files: Sequence[str], lines: Sequence[int]) -> list[str]:
+        """The original values (JSON object of column -> text) of rows given by file and line;
+        ``""`` for a row not read here."""
+        out = []
+        for f, ln in zip(files, lines):
+            raw, index = self.originals.get(str(f), (None, None))
+            pos = index.get(int(ln)) if index is not None else None
+            out.append("" if pos is None else json.dumps(raw.iloc[pos].to_dict(), ensure_ascii=False))
+        return out
 
 
 @dataclass
@@ -426,6 +438,7 @@ def read_offences(paths: Sequence[str | Path] | str | Path, *, mapping: Mapping 
     units = expand_inputs(paths)
     seen: set = set()
     accepted, quarantines = [], []
+    originals: dict = {}
     files: dict[str, dict] = {}
     inputs: dict[str, dict] = {}
     for unit in track(units, desc="reading offences", total=len(units), unit="file"):
@@ -439,18 +452,22 @@ def read_offences(paths: Sequence[str | Path] | str | Path, *, mapping: Mapping 
             good = good.assign(serious_violence=stored.loc[ok, "serious_violence"].to_numpy(),
                                sv_category=stored.loc[ok, "sv_category"].to_numpy())
         else:
-            good = classify(good, rule_cfg)
+            good = classify(good, rule_cfg, policeuk=fmt == "policeuk")
         accepted.append(good)
         quarantines.append(quarantine_frame(raw, staged, flags))
         files[unit.source] = file_report(len(staged), flags, fmt)
+        originals[unit.source] = (raw, {int(v): i for i, v in enumerate(lines)})
         inputs.setdefault(unit.input, {"files": 0})["files"] += 1
     for name in inputs:
         inputs[name].update(totals({k: v for k, v in files.items()
                                     if any(u.source == k and u.input == name for u in units)}))
     cols = list(OFFENCE_COLUMNS) + ["postcode"]
+    if any("published_lsoa" in a.columns for a in accepted):  # police.uk's own LSOA code, per row
+        cols.append("published_lsoa")
+        accepted = [a if "published_lsoa" in a else a.assign(published_lsoa="") for a in accepted]
     acc = pd.concat(accepted, ignore_index=True)[cols] if accepted else pd.DataFrame(columns=cols)
-    acc = acc.astype({"knife": bool, "domestic": bool, "serious_violence": bool, "source_line": "int64",
+    acc = acc.astype({"knife": "boolean", "domestic": "boolean", "serious_violence": bool, "source_line": "int64",
                       "easting": "float64", "northing": "float64", "occurred_at": "datetime64[ns]"})
     quarantine = pd.concat(quarantines, ignore_index=True)
     report = {"files": files, "totals": totals(files), "inputs": inputs}
-    return IngestResult(accepted=acc, quarantine=quarantine, report=report)
+    return IngestResult(accepted=acc, quarantine=quarantine, report=report, originals=originals)
