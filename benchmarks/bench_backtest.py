@@ -24,10 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def _offences(synthetic: bool):
     data = ROOT / "data" / "offences_extract.csv.gz"
     if data.exists() and not synthetic:
+        from hotspot.geography.areas import embedded_areas
         from hotspot.geography.geocode import load_offences
 
         t = time.perf_counter()
-        off = load_offences([data]).offences
+        off = load_offences([data], areas=embedded_areas()).offences
         print(f"loaded {len(off):,} offences from {data.name} in {time.perf_counter() - t:.1f} s")
         return off, "embedded"
     sys.path.insert(0, str(ROOT / "tests" / "forecast"))
@@ -72,8 +73,8 @@ def main() -> None:
     off, source = _offences(a.synthetic)
     areas = None
     if a.unit != "cell":
-        from hotspot.geography.areas import load_areas
-        areas = load_areas().level(a.unit)
+        from hotspot.geography.areas import embedded_areas
+        areas = embedded_areas().level(a.unit)
     t0 = time.perf_counter()
     res = rolling_origin(off, unit=a.unit, cell=a.cell, folds=a.folds, horizon=7, areas=areas)
     wall = time.perf_counter() - t0

@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import box
 
-from hotspot.geography.areas import load_areas
+from hotspot.geography.areas import embedded_areas
 from hotspot.publish.maps import render_map, tasking_map
 from hotspot.schema import GI_CLASSES
 
 
 def main(cell: float = 250.0, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
-    areas = load_areas()
+    areas = embedded_areas()
     x0, y0, x1, y1 = areas.bounds
     xs, ys = np.arange(x0, x1, cell), np.arange(y0, y1, cell)
     xx, yy = np.meshgrid(xs, ys)

@@ -27,7 +27,7 @@ from hotspot.forecast import backtest as _backtest
 from hotspot.forecast import models as _models
 from hotspot.forecast import profile as _profile
 from hotspot.geography import geocode as _geocode
-from hotspot.geography.areas import Areas, load_areas
+from hotspot.geography.areas import Areas, embedded_areas, read_boundaries
 from hotspot.grid.binning import count_points
 from hotspot.grid.cube import space_time_cube
 from hotspot.grid.study_area import StudyArea
@@ -55,14 +55,16 @@ def study_area(boundaries: str | Path | Sequence[str | Path] | Areas | None = No
     Parameters
     ----------
     boundaries : path, list of paths or Areas, optional
-        Boundary files (GeoPackage, GeoJSON) or already loaded :class:`Areas`. Required unless
+        Boundary files or folders as published (ONS GeoPackage, per-LA GeoJSON; LSOA, ward or beat
+        and LA layers found by their fields) or already loaded :class:`Areas`. Required unless
         ``embedded=True``: the engine never falls back to the embedded synthetic world unasked.
     embedded : bool
         Use the embedded synthetic boundaries (``hotspot demo``); ``boundaries`` must be None.
     population : Series, optional
         Residents by LSOA code (default: the LSOA layer's ``population`` column, if any).
     **layers
-        Passed to :func:`hotspot.geography.areas.load_areas` (layer names, field mappings).
+        Passed to :func:`hotspot.geography.areas.read_boundaries` (``lsoa_layer``, ``beat_layer``,
+        ``la_layer``, ``fields``).
 
     Returns
     -------
@@ -82,14 +84,11 @@ def study_area(boundaries: str | Path | Sequence[str | Path] | Areas | None = No
             raise ArgumentError("boundaries", None, "the boundary files of your force (ONS LSOA, "
                                 "ward/beat and LA layers; CLI: --boundaries PATH), or embedded=True "
                                 "for the embedded synthetic world")
-        areas = load_areas(data_dir() / "boundaries.gpkg", **layers)
-        return StudyArea.from_areas(areas, embedded=True, population=population)
+        return StudyArea.from_areas(embedded_areas(), embedded=True, population=population)
     paths = [boundaries] if isinstance(boundaries, (str, Path)) else list(boundaries)
     if not paths:
         raise ArgumentError("boundaries", boundaries, "at least one boundary file")
-    if len(paths) > 1:
-        raise ArgumentError("boundaries", [str(p) for p in paths], "one boundary GeoPackage")
-    return StudyArea.from_areas(load_areas(paths[0], **layers), embedded=False, population=population)
+    return StudyArea.from_areas(read_boundaries(paths, **layers), embedded=False, population=population)
 
 
 def load_offences(inputs: str | Path | Sequence[str | Path], study_area: StudyArea, *,

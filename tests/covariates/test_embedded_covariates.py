@@ -22,9 +22,9 @@ def test_embedded_covariates_cover_the_boundaries():
     from hotspot.covariates.imd import read_imd
     from hotspot.covariates.population import read_population
     from hotspot.covariates.universal_credit import read_statxplore
-    from hotspot.geography.areas import load_areas
+    from hotspot.geography.areas import embedded_areas
 
-    areas = load_areas()
+    areas = embedded_areas()
     codes = set(areas.lsoa["lsoa_code"])
     imd = read_imd(COV / "imd2019_file7.csv")
     pop = read_population(COV / "population_lsoa.csv")

@@ -139,9 +139,9 @@ def test_area_covariates_from_embedded_data(world):
     if not (data_dir() / "covariates" / "imd2019_file7.csv").exists():
         pytest.skip("embedded covariates missing")
     from hotspot.forecast.features import COVARIATE_COLUMNS, area_covariates
-    from hotspot.geography.areas import load_areas
+    from hotspot.geography.areas import embedded_areas
 
-    areas = load_areas()
+    areas = embedded_areas()
     cov = area_covariates(world, areas, "lsoa")
     assert list(cov.columns) == COVARIATE_COLUMNS
     assert set(cov.index) == set(areas.lsoa["lsoa_code"].astype(str))

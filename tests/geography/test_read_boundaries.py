@@ -7,7 +7,7 @@ import pytest
 from shapely.geometry import box
 
 from hotspot.errors import InputError
-from hotspot.geography.areas import largest_overlap, read_boundaries
+from hotspot.geography.areas import embedded_areas, largest_overlap, read_boundaries
 
 X0, Y0 = 358000.0, 172000.0
 
@@ -101,6 +101,6 @@ def test_missing_file_and_empty_folder(tmp_path):
 
 
 def test_embedded_world_is_marked():
-    a = read_boundaries()
+    a = embedded_areas()
     assert a.embedded and a.provenance["embedded"] and a.beat_source == "beat"
     assert a.lsoa["beat_code"].notna().all()

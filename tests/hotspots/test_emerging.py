@@ -358,12 +358,12 @@ def test_emerging_on_embedded_extract():
     path = data_dir() / "offences_extract.csv.gz"
     if not path.exists():
         pytest.skip("embedded data set not generated (python -m hotspot.synth --out data)")
-    from hotspot.geography.areas import load_areas
+    from hotspot.geography.areas import embedded_areas
     from hotspot.geography.geocode import load_offences
     from hotspot.grid.cube import space_time_cube
     from hotspot.grid.spec import GridSpec
 
-    areas = load_areas()
+    areas = embedded_areas()
     off = load_offences(path, areas=areas).offences
     sv = off[off["serious_violence"]]
     spec = GridSpec.from_bounds(areas.force, 500)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspot.geography.areas import load_areas
+from hotspot.geography.areas import embedded_areas
 from hotspot.crs import to_bng
 from hotspot.geography.geocode import load_offences
 from hotspot.grid.cube import space_time_cube
@@ -28,14 +28,14 @@ CENTRES = ["Bristol city centre", "Weston-super-Mare town centre"]
 
 @pytest.fixture(scope="module")
 def night():
-    off = load_offences([data_dir() / "offences_extract.csv.gz"]).offences
+    off = load_offences([data_dir() / "offences_extract.csv.gz"], areas=embedded_areas()).offences
     sv = off[off["serious_violence"].astype(bool)]
     hour = sv["occurred_at"].dt.hour
     return sv[(hour >= 20) | (hour < 4)]
 
 
 def _categories(offences) -> dict[str, set[str]]:
-    force = load_areas().force
+    force = embedded_areas().force
     spec = GridSpec.from_bounds(tuple(force.total_bounds), 250.0)
     cube = space_time_cube(offences, spec, step="month", mask=spec.mask(force.geometry.union_all()))
     cells = to_cells(emerging_hotspots(cube, 500.0, time_lag=1), patterns_only=True)

@@ -238,7 +238,7 @@ def test_cli_kde_bad_kernel_exit_code(tmp_path):
 def test_cli_kde_on_embedded_data_force_mask(tmp_path):
     """End to end on the embedded synthetic extract (skipped when data/ has not been generated)."""
     from hotspot.cli import main
-    from hotspot.geography.areas import load_areas
+    from hotspot.geography.areas import embedded_areas
     from hotspot.grid.io import read_geotiff
     from hotspot.grid.spec import GridSpec
     from hotspot.paths import data_dir
@@ -250,7 +250,7 @@ def test_cli_kde_on_embedded_data_force_mask(tmp_path):
     assert main(["kde", str(src), "--cell", "200", "--bandwidth", "400", "--out", str(out)]) == 0
     da = read_geotiff(out)
     spec = GridSpec.from_dataarray(da)
-    inside = spec.mask(load_areas().force)
+    inside = spec.mask(embedded_areas().force)
     assert np.isnan(da.values[~inside]).all() and np.isfinite(da.values[inside]).all()
     mass = float(np.nansum(da.values)) * spec.cell_area / 1e6
     assert mass == pytest.approx(float(da.attrs["kernel_mass"]) * (1 - float(da.attrs["edge_loss"])), rel=1e-5)

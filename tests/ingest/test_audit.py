@@ -22,7 +22,7 @@ def _row(cid, month, lon, lat, lsoa, ctype):
 
 
 def _areas():
-    from hotspot.geography.crs import to_bng
+    from hotspot.crs import to_bng
 
     x, y = to_bng([-2.60], [51.45])
     lsoa = gpd.GeoDataFrame({"lsoa_code": ["E01014540"], "lsoa_name": ["Bristol 032B"], "beat_code": ["B1"],

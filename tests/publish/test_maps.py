@@ -168,10 +168,10 @@ def test_embedded_boundaries_map(tmp_path):
 
     if not (data_dir() / "boundaries.gpkg").exists():
         pytest.skip("embedded data/boundaries.gpkg not generated yet")
-    from hotspot.geography.areas import load_areas
+    from hotspot.geography.areas import embedded_areas
     from hotspot.publish.maps import save_map, tasking_map
 
-    areas = load_areas()
+    areas = embedded_areas()
     out = save_map(tasking_map(areas=areas, title="Avon and Somerset"), tmp_path / "force.html")
     page = out.read_text()
     assert out.stat().st_size < 10_000_000

@@ -56,6 +56,7 @@ def test_gistar_tiles_equal_single_process(client, chunk):
 
 
 def test_distributed_load_equals_single_process(tmp_path, client):
+    from hotspot.geography.areas import embedded_areas
     from hotspot.geography.geocode import load_offences
 
     src = pd.read_csv("data/offences_extract.csv.gz", dtype=str, keep_default_na=False, nrows=6000)
@@ -63,8 +64,9 @@ def test_distributed_load_equals_single_process(tmp_path, client):
     src.iloc[:3000].to_csv(a, index=False)
     # the second file repeats 20 ids of the first: quarantined as duplicates in both modes
     pd.concat([src.iloc[3000:], src.iloc[:20]]).to_csv(b, index=False)
-    one = load_offences([a, b])
-    many = scale.load_offences_distributed([a, b], client=client)
+    areas = embedded_areas()
+    one = load_offences([a, b], areas=areas)
+    many = scale.load_offences_distributed([a, b], client=client, areas=areas)
     assert one.report["totals"] == many.report["totals"]
     assert one.report["totals"]["by_reason"].get("duplicate_id", 0) >= 15
     pd.testing.assert_frame_equal(pd.DataFrame(one.offences.drop(columns="geometry")).reset_index(drop=True),
@@ -96,6 +98,7 @@ def test_backtest_one_task_per_origin_equals_single_process(client):
 def test_partitioned_load_keeps_offences_on_workers(tmp_path, client):
     import dask_geopandas
 
+    from hotspot.geography.areas import embedded_areas
     from hotspot.geography.geocode import load_offences
 
     src = pd.read_csv("data/offences_extract.csv.gz", dtype=str, keep_default_na=False, nrows=4500)
@@ -103,8 +106,9 @@ def test_partitioned_load_keeps_offences_on_workers(tmp_path, client):
     src.iloc[:1500].to_csv(paths[0], index=False)
     pd.concat([src.iloc[1500:3000], src.iloc[:10]]).to_csv(paths[1], index=False)  # 10 ids of file a
     src.iloc[3000:].to_csv(paths[2], index=False)
-    one = load_offences(paths)
-    part = scale.load_offences_partitioned(paths, client)
+    areas = embedded_areas()
+    one = load_offences(paths, areas=areas)
+    part = scale.load_offences_partitioned(paths, client, areas=areas)
     assert isinstance(part.offences, dask_geopandas.GeoDataFrame) and part.offences.npartitions == 3
     assert part.report["totals"] == one.report["totals"]
     assert part.report["totals"]["by_reason"].get("duplicate_id", 0) >= 5  # a few of the 10 are bad rows anyway

@@ -33,7 +33,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from hotspot.errors import InputError
+from hotspot.errors import ArgumentError, InputError
 from hotspot.crs import require_crs
 from hotspot.paths import data_dir
 
@@ -434,9 +434,9 @@ def read_boundaries(paths: str | Path | Sequence[str | Path] | None = None, *,
 
     Parameters
     ----------
-    paths : path, folder or list of them, optional
+    paths : path, folder or list of them
         GeoPackages (any layer names), GeoJSON or shapefiles; a folder means every boundary file in
-        it. ``None`` reads the embedded synthetic world (``data/boundaries.gpkg``).
+        it. The embedded synthetic world is :func:`embedded_areas`, never a default.
     lsoa_layer, beat_layer, la_layer, force_layer : str, optional
         Layer name (GeoPackage layer or file stem; shell wildcards allowed, e.g. ``"lsoa_E06*"``).
         When omitted a layer is found by its fields: an LSOA code (``LSOA21CD`` preferred over
@@ -460,7 +460,11 @@ def read_boundaries(paths: str | Path | Sequence[str | Path] | None = None, *,
         Missing or unreadable file, a layer without CRS, no LSOA layer, a named layer that does
         not exist, a mapped column that does not exist.
     """
-    embedded = paths is None
+    if paths is None:
+        raise ArgumentError("paths", None, "the boundary files of your force (or embedded_areas() for the "
+                            "embedded synthetic world: it is never used unasked)")
+    embedded = Path(paths).resolve() == (data_dir() / "boundaries.gpkg").resolve() \
+        if isinstance(paths, (str, Path)) else False
     files = [data_dir() / "boundaries.gpkg"] if embedded else _expand(paths)
     if embedded and not files[0].exists():
         raise InputError("embedded boundary file not found; run `make data` to regenerate it or pass "
@@ -548,10 +552,15 @@ def read_boundaries(paths: str | Path | Sequence[str | Path] | None = None, *,
                  embedded=embedded, provenance=prov)
 
 
+def embedded_areas() -> Areas:
+    """The embedded synthetic boundaries (``data/boundaries.gpkg``), asked for by name."""
+    return read_boundaries(data_dir() / "boundaries.gpkg")
+
+
 def load_areas(path: str | Path | Sequence[str | Path] | None = None, *, lsoa_layer: str | None = None,
                beat_layer: str | None = None, la_layer: str | None = None, force_layer: str | None = None,
                mappings: Mapping[str, Mapping[str, str]] | None = None) -> Areas:
-    """Load the boundary layers (default: the embedded ``data/boundaries.gpkg``).
+    """Load the boundary layers (``path`` is required; see :func:`embedded_areas` for the demo world).
 
     A thin alias of :func:`read_boundaries` kept for existing callers (``mappings`` is its
     ``fields``).

@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 
 from hotspot.errors import ArgumentError, InputError
-from hotspot.geography.areas import Areas, load_areas
+from hotspot.geography.areas import Areas
 from hotspot.crs import to_bng
 from hotspot.paths import data_dir
 from hotspot.schema import BNG, GEOCODE_COLUMNS
@@ -167,7 +167,9 @@ def geocode(df: pd.DataFrame, areas: Areas | None = None, *, tolerance: float = 
         Rows that could not be placed, with ``reason`` ``outside_study_area``,
         ``unknown_postcode`` or ``missing_coordinates``.
     """
-    areas = areas or load_areas()
+    if areas is None:
+        raise ArgumentError("areas", None, "the boundary layers to geocode into (hotspot.study_area(...); "
+                            "the embedded synthetic world is never used unasked)")
     work = df.copy()
     for col in ("easting", "northing"):
         if col not in work.columns:
