@@ -643,8 +643,9 @@ def backtest_cmd(
     cell: float = typer.Option(250.0, "--cell", help="Cell size in metres (unit=cell)."),
     folds: int = typer.Option(26, "--folds", help="Number of weekly forecast origins."),
     horizon: int = typer.Option(7, "--horizon", help="Days forecast at each origin: 7 or 28."),
-    models: str = typer.Option("gbm,last4,seasonal_naive,kde,prospective", "--models",
-                               help="Comma-separated models: gbm, last4, seasonal_naive, kde, prospective."),
+    models: str = typer.Option("gbm,last4,seasonal_naive,kde,prospective,counting,kde_exp,sepp", "--models",
+                               help="Comma-separated models: gbm, last4, seasonal_naive, kde, prospective, "
+                                    "counting, kde_exp, sepp."),
     out: Path = typer.Option(..., "--out", help="JSON metrics (mean and 95% CI per model)."),
     chart: Optional[Path] = typer.Option(None, "--chart", help="PNG chart of PAI and hit rate."),
     all_offences: bool = typer.Option(False, "--all-offences", help="Use every offence, not only "
@@ -656,14 +657,13 @@ def backtest_cmd(
     from hotspot.forecast.backtest import rolling_origin
     from hotspot.geography.geocode import load_offences
 
+    from hotspot.forecast.universe import study_universe
+    from hotspot.geography.areas import load_areas
+
     offences = load_offences(inputs).offences
-    areas = None
-    if unit != "cell":
-        from hotspot.geography.areas import load_areas
-        areas = load_areas().level(unit)
     names = [m.strip() for m in models.split(",") if m.strip()]
-    res = rolling_origin(offences, unit=unit, cell=cell, folds=folds, horizon=horizon, models=names,
-                         areas=areas, serious_only=not all_offences, seed=seed,
+    res = rolling_origin(offences, study_universe(load_areas(), unit, cell), folds=folds,
+                         horizon=horizon, models=names, serious_only=not all_offences, seed=seed,
                          covariates=_read_covariates(covariates, offences, unit))
     res.to_json(out)
     if chart is not None:

@@ -479,10 +479,12 @@ def stage_forecast(ctx: _Context, folder: Path) -> None:
     })
     if f["backtest_folds"] > 0:
         from hotspot.forecast.backtest import backtest_chart, rolling_origin
+        from hotspot.forecast.universe import study_universe
 
-        bt = rolling_origin(off, unit=f["unit"], cell=f["cell_m"], folds=f["backtest_folds"],
-                            horizon=f["horizon_days"], areas=ctx.areas, seed=ctx.cfg.hotspots["seed"],
-                            client=ctx.client)
+        bt = rolling_origin(off, study_universe(ctx.areas, f["unit"], f["cell_m"]),
+                            folds=f["backtest_folds"], horizon=f["horizon_days"],
+                            serious_only=ctx.cfg.hotspots["serious_only"],
+                            seed=ctx.cfg.hotspots["seed"], client=ctx.client)
         write_json(folder / "backtest.json", bt.summary)
         backtest_chart(bt, folder / "backtest.png")
 
