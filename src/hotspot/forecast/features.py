@@ -245,12 +245,11 @@ def neighbour_matrix(x: np.ndarray, y: np.ndarray, *, kind: str, cell: float,
     pts = np.column_stack([x, y])
     if kind == "cell":
         r = 1 if which == "near" else 2
-        tree = cKDTree(pts)
-        m = tree.sparse_distance_matrix(tree, max_distance=r * cell + 1e-6, p=np.inf).tocsr()
-        m.data[:] = 1.0
-        m = m + sparse.identity(n, format="csr")
-        m.data[:] = 1.0 / (2 * r + 1) ** 2
-        return m.tocsr()
+        pairs = cKDTree(pts).query_pairs(r * cell + 1e-6, p=np.inf, output_type="ndarray")
+        rows = np.concatenate([pairs[:, 0], pairs[:, 1], np.arange(n)])
+        cols = np.concatenate([pairs[:, 1], pairs[:, 0], np.arange(n)])
+        vals = np.full(rows.size, 1.0 / (2 * r + 1) ** 2)
+        return sparse.csr_matrix((vals, (rows, cols)), shape=(n, n))
     k = min(5 if which == "near" else 15, max(n - 1, 1))
     if n < 2:
         return sparse.identity(n, format="csr")

@@ -58,10 +58,17 @@ class PoissonGBM(BaseEstimator):
         Train on a seeded random subsample of at most this many (origin, unit) rows (uniform
         sampling keeps the Poisson mean unbiased; bounds fit time on fine grids). None: all rows.
     quiet_rate : float or None
-        Keep this share of the rows without any nearby offence (weighted ``1 / quiet_rate``;
-        :func:`features.training_frame`). None: all rows.
+        Keep this share of the rows without any nearby offence (:func:`features.training_frame`;
+        the sample depends on the features only, so the conditional mean the booster learns is
+        unchanged and no weights are needed). None: all rows.
     calib_weeks : int
-        Held-out training weeks on which the negative-binomial dispersion is fitted.
+        Held-out training weeks (the last ones before the cut-off) on which the blend and the
+        negative-binomial dispersion are chosen, out of sample.
+    blend_peers, blend_weights : tuple
+        The forecast is ``w * boosting + (1 - w) * peer`` for the peer (names of
+        :data:`hotspot.forecast.baselines.BASELINES`) and weight ``w`` that capture the most
+        offences in the top 1% and 5% of the area over the held-out weeks (temporal cross-validation
+        of what is scored; ``w = 1`` is boosting alone). Empty ``blend_peers``: boosting alone.
     n_threads : int or None
         OpenMP threads for boosting (default None: every core; scores do not depend on it). Give 1
         where each process has one core, as Dask workers do: more threads there oversubscribe the
@@ -73,7 +80,10 @@ class PoissonGBM(BaseEstimator):
     alpha_ : float
         Negative-binomial over-dispersion fitted on held-out weeks (0 unless ``intervals="negbin"``).
     calibration_ : dict
-        How ``alpha_`` was fitted: held-out origins, rows, and the 80% coverage on them.
+        How ``alpha_`` and the blend were chosen: held-out origins, rows, the 80% coverage and the
+        hit rates of every candidate on them.
+    blend_ : dict
+        ``{"peer": name or None, "weight": w}``.
     quantile_models_ : dict of float -> HistGradientBoostingRegressor (``intervals="quantile"``)
     feature_names_ : list of str
     train_start_, train_end_ : str
@@ -88,7 +98,8 @@ class PoissonGBM(BaseEstimator):
                  l2_regularization: float = 1.0, intervals: str = "negbin",
                  quantiles: tuple = (0.1, 0.9), seed: int = 0, n_threads: int | None = None,
                  max_rows: int | None = 100_000, quiet_rate: float | None = 0.05,
-                 calib_weeks: int = 8) -> None:
+                 calib_weeks: int = 8, blend_peers: tuple = ("counting", "kde_exp"),
+                 blend_weights: tuple = (0.0, 0.25, 0.5, 0.75, 1.0)) -> None:
         self.horizon = horizon
         self.train_weeks = train_weeks
         self.max_iter = max_iter
@@ -103,6 +114,8 @@ class PoissonGBM(BaseEstimator):
         self.max_rows = max_rows
         self.quiet_rate = quiet_rate
         self.calib_weeks = calib_weeks
+        self.blend_peers = blend_peers
+        self.blend_weights = blend_weights
 
     def _hgb(self, max_iter: int | None = None, **kw) -> HistGradientBoostingRegressor:
         return HistGradientBoostingRegressor(
@@ -132,11 +145,11 @@ class PoissonGBM(BaseEstimator):
         if len(origins) < 2:
             raise InputError(f"only {len(origins)} training origin(s) before {until.date()}: need at "
                              "least 2 weeks of history plus a horizon; give more data or a later date")
-        # negative-binomial intervals: the model is trained on all but the last calib_weeks
-        # weeks, which are held out to fit the dispersion on out-of-sample residuals; the SAME
-        # model then forecasts (one fit: the intervals that ship are the ones calibrated)
+        # the booster is trained on all but the last calib_weeks weeks, which are held out to
+        # choose the blend and fit the dispersion on out-of-sample residuals; the SAME model then
+        # forecasts (one fit: the intervals that ship are the ones calibrated)
         fit_origins, calib = origins, []
-        if self.intervals == "negbin":
+        if self.calib_weeks > 0:
             k = int(min(self.calib_weeks, max(len(origins) // 3, 1)))
             first = origins[-k]
             early = [o for o in origins if o + pd.Timedelta(days=self.horizon) <= first]
@@ -145,16 +158,16 @@ class PoissonGBM(BaseEstimator):
         X, y, w = self._rows(panel, fit_origins, covariates)
         self.feature_names_ = list(X.columns)
         with threadpool_limits(limits=self.n_threads, user_api="openmp"):
-            self.model_ = self._hgb(loss="poisson").fit(X.to_numpy(), y, sample_weight=w)
+            # no sample weights: the quiet-row sample depends on the features only, so E[y | X] is
+            # unchanged (and weighted binning is ~10x slower)
+            self.model_ = self._hgb(loss="poisson").fit(X.to_numpy(), y)
             self.quantile_models_ = {}
             if self.intervals == "quantile":
                 for q in self.quantiles:
                     self.quantile_models_[float(q)] = self._hgb(
-                        min(self.max_iter, 100), loss="quantile", quantile=float(q)).fit(
-                            X.to_numpy(), y, sample_weight=w)
-        self.alpha_, self.calibration_ = 0.0, {}
-        if self.intervals == "negbin":
-            self.alpha_, self.calibration_ = self._held_out_alpha(panel, calib, covariates)
+                        min(self.max_iter, 100), loss="quantile", quantile=float(q)).fit(X.to_numpy(), y)
+        self.alpha_, self.calibration_, self.blend_ = 0.0, {}, {"peer": None, "weight": 1.0}
+        self.alpha_, self.calibration_ = self._held_out_alpha(panel, calib, covariates)
         self.train_start_ = str(origins[0].date())
         self.train_end_ = str(until.date())
         self.n_train_rows_ = int(len(y))  # after subsampling
@@ -172,24 +185,58 @@ class PoissonGBM(BaseEstimator):
         return X, y, w
 
     def _held_out_alpha(self, panel, calib, covariates) -> tuple[float, dict]:
-        """Dispersion of the fitted model on the held-out weeks ``calib`` (every unit, out of
-        sample): ``alpha = max(0, sum((y - mu)^2 - mu) / sum(mu^2))``."""
+        """Choose the blend on the held-out weeks ``calib`` (every unit, out of sample: the booster
+        was trained before them), then the dispersion of the chosen forecast's residuals there:
+        ``alpha = max(0, sum((y - mu)^2 - mu) / sum(mu^2))``."""
+        from hotspot.forecast.metrics import hotspot_scores
+
         if not calib:
             return 0.0, {"method": "none: too few training weeks for a held-out fit (Poisson)"}
-        ys, mus = [], []
+        ys, gbm, peers = [], [], {name: [] for name in self.blend_peers}
         with threadpool_limits(limits=self.n_threads, user_api="openmp"):
             for o in calib:
                 X = build_features(panel, o, self.horizon, covariates).to_numpy()
-                mus.append(np.clip(self.model_.predict(X), 0.0, None))
+                gbm.append(np.clip(self.model_.predict(X), 0.0, None))
                 ys.append(panel.target(o, self.horizon))
-        y, mu = np.concatenate(ys), np.concatenate(mus)
+                for name in self.blend_peers:
+                    peers[name].append(_peer(name, panel).predict(o, self.horizon, panel=panel))
+        cands = {("boosting", 1.0): gbm}
+        for name in self.blend_peers:
+            for w in self.blend_weights:
+                if w < 1.0:
+                    cands[(name, float(w))] = [w * g + (1 - w) * q for g, q in zip(gbm, peers[name])]
+        table = {}
+        for key, preds in cands.items():
+            hits = []
+            for mu, y in zip(preds, ys):
+                sc = hotspot_scores(mu, y, area=panel.area, total_area=panel.total_area_m2,
+                                    shares=(0.01, 0.05))
+                hits.append(sc["hit_rate"][0.01] + sc["hit_rate"][0.05])
+            table[f"{key[0]}@{key[1]:g}"] = float(np.nanmean(hits)) if np.isfinite(hits).any() else 0.0
+        best = max(cands, key=lambda k: (table[f"{k[0]}@{k[1]:g}"], k[1]))  # ties: more boosting
+        self.blend_ = {"peer": None if best[1] == 1.0 else best[0], "weight": best[1]}
+        y, mu = np.concatenate(ys), np.concatenate(cands[best])
         alpha = float(max(0.0, np.sum((y - mu) ** 2 - mu) / max(np.sum(mu ** 2), 1e-12)))
+        if self.intervals != "negbin":
+            alpha = 0.0
         lo, hi = _nb_interval(mu, alpha, self.quantiles)
         info = {"method": "moments on held-out weeks (model trained before them)",
                 "held_out_origins": [str(o.date()) for o in calib], "rows": int(len(y)),
                 "alpha": alpha, "nominal": float(self.quantiles[1] - self.quantiles[0]),
-                "coverage_held_out": float(np.mean((y >= lo) & (y <= hi)))}
+                "coverage_held_out": float(np.mean((y >= lo) & (y <= hi))),
+                "blend": dict(self.blend_), "held_out_hit_rate_1_plus_5": table}
         return alpha, info
+
+    def _mean(self, origin, panel, covariates) -> np.ndarray:
+        p = panel if panel is not None else getattr(self, "panel_", None)
+        X = self._features(origin, panel, covariates).to_numpy()
+        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+            mu = np.clip(self.model_.predict(X), 0.0, None)
+        blend = getattr(self, "blend_", None) or {"peer": None, "weight": 1.0}
+        if blend["peer"] is not None:
+            w = float(blend["weight"])
+            mu = w * mu + (1 - w) * _peer(blend["peer"], p).predict(origin, self.horizon, panel=p)
+        return mu
 
     def _features(self, origin, panel, covariates) -> pd.DataFrame:
         if not hasattr(self, "model_"):
@@ -210,18 +257,16 @@ class PoissonGBM(BaseEstimator):
         if horizon is not None and horizon != self.horizon:
             raise ArgumentError("horizon", horizon, f"{self.horizon} (the horizon this model was "
                                 "trained for); train another model for other horizons")
-        X = self._features(origin, panel, covariates)
-        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
-            return np.clip(self.model_.predict(X.to_numpy()), 0.0, None)
+        return self._mean(origin, panel, covariates)
 
     def predict_interval(self, origin, panel: CountPanel | None = None,
                          covariates: pd.DataFrame | None = None) -> pd.DataFrame:
         """``expected``, ``q10``, ``q90`` (names follow ``quantiles``) per unit."""
-        X = self._features(origin, panel, covariates).to_numpy()
         lo_q, hi_q = (float(q) for q in self.quantiles)
-        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
-            mu = np.clip(self.model_.predict(X), 0.0, None)
-            if self.intervals == "quantile" and self.quantile_models_:
+        mu = self._mean(origin, panel, covariates)
+        if self.intervals == "quantile" and self.quantile_models_:
+            X = self._features(origin, panel, covariates).to_numpy()
+            with threadpool_limits(limits=self.n_threads, user_api="openmp"):
                 lo = np.clip(self.quantile_models_[lo_q].predict(X), 0.0, None)
                 hi = np.clip(self.quantile_models_[hi_q].predict(X), 0.0, None)
         if self.intervals == "quantile" and self.quantile_models_:
@@ -231,6 +276,16 @@ class PoissonGBM(BaseEstimator):
         p = panel if panel is not None else self.panel_
         names = [f"q{round(lo_q * 100):02d}", f"q{round(hi_q * 100):02d}"]
         return pd.DataFrame({"expected": mu, names[0]: lo, names[1]: hi}, index=p.units)
+
+
+def _peer(name: str, panel: CountPanel):
+    """A peer forecaster fitted on ``panel`` (kept per panel: kernels are built once)."""
+    from hotspot.forecast import baselines
+
+    key = ("peer", name)
+    if key not in panel._nb:
+        panel._nb[key] = baselines.make(name).fit(panel)
+    return panel._nb[key]
 
 
 def _nb_interval(mu: np.ndarray, alpha: float, quantiles=(0.1, 0.9)) -> tuple[np.ndarray, np.ndarray]:
