@@ -21,11 +21,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import xarray as xr
+from shapely.geometry import box
 
 from hotspot.errors import ArgumentError, InputError
 from hotspot.forecast import backtest as _backtest
 from hotspot.forecast import models as _models
+from hotspot.forecast import monthly as _monthly
 from hotspot.forecast import profile as _profile
+from hotspot.forecast.monthly import forecast_monthly, monthly_panel, parse_horizon
 from hotspot.geography import geocode as _geocode
 from hotspot.geography.areas import Areas, embedded_areas, read_boundaries
 from hotspot.grid.binning import count_points
@@ -454,38 +457,101 @@ def _unit(unit: str, study_area: StudyArea) -> None:
         study_area.level(unit)
 
 
-def forecast(offences: pd.DataFrame, study_area: StudyArea, *, origin: Any, horizon: int = 7,
+def _unit_layer(study_area: StudyArea, unit: str, cell: float, table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Forecast rows joined to their unit geometry (cell squares or area polygons), EPSG:27700."""
+    uni = study_area.universe(unit, cell=cell)
+    pos = uni.units.get_indexer(table["unit"].astype(str))
+    if unit == "cell":
+        half = uni.cell / 2
+        geom = [box(x - half, y - half, x + half, y + half) for x, y in zip(uni.x[pos], uni.y[pos])]
+    else:
+        polys = study_area.level(unit).dissolve(by=f"{unit}_code").geometry
+        geom = list(polys.reindex(table["unit"].astype(str)).to_numpy())
+    return gpd.GeoDataFrame(table.reset_index(drop=True), geometry=geom, crs="EPSG:27700")
+
+
+def forecast(offences: pd.DataFrame, study_area: StudyArea, *, origin: Any, horizon: int | str = 7,
              unit: str = "cell", cell: float = 250.0, model: Any = None, serious_only: bool = True,
              covariates: pd.DataFrame | None = None, seed: int = 0, return_model: bool = False) -> Any:
-    """Expected offences per unit for ``horizon`` days from ``origin`` (with q10/q90).
+    """Expected offences per unit from ``origin``: days for timestamped data, whole months for police.uk.
+
+    Parameters
+    ----------
+    offences : DataFrame
+        Geocoded offences; only those before ``origin`` are used.
+    study_area : StudyArea
+        Its unit universe is what the forecast ranks (never the cells where offences happened).
+    origin : date-like
+        First forecast day (``YYYY-MM-DD``), or first forecast month (``YYYY-MM``) for month-only
+        data; a month-only forecast may start after a gap (data through June, forecast August).
+    horizon : int or str
+        Days (7 or 28) for timestamped data; whole months (``"1M"``, ``"2M"``) for month-only data.
+    unit : {"cell", "lsoa", "beat"}
+    cell : float
+        Cell size in metres for ``unit="cell"``.
+    model : estimator, optional
+        A fitted model (timestamped data), default: train one on the data before ``origin``.
 
     Returns
     -------
-    (GeoDataFrame, DataFrame[, model])
-        The forecast layer (``unit, expected, q10, q90, rank``) and the day x hour split.
+    (GeoDataFrame, DataFrame or None[, model])
+        The forecast layer (``unit, expected, q10, q90, rank``; month-only forecasts have no
+        calibrated interval, so q10/q90 are empty) and the day x hour split (None for month-only
+        data: it is not available in police.uk data).
     """
     _require_study_area(study_area)
     _unit(unit, study_area)
     cell = _positive("cell", cell)
     if origin is None:
-        raise ArgumentError("origin", None, "the first forecast day, YYYY-MM-DD")
+        raise ArgumentError("origin", None, "the first forecast day, YYYY-MM-DD (or month YYYY-MM)")
+    n, kind = parse_horizon(horizon)
+    if kind == "M" or time_resolution(offences) == "month":
+        if kind != "M":
+            raise ArgumentError("horizon", horizon, "whole months such as '1M' or '2M': these offences "
+                                "carry a month only (police.uk)")
+        if model is not None:
+            raise ArgumentError("model", type(model).__name__, "None: saved models are for timestamped data")
+        months = sorted(set(offences["month"].astype(str)))
+        sel = offences[offences["serious_violence"].astype(bool)] if serious_only else offences
+        panel = monthly_panel(sel, study_area.universe(unit, cell=cell), months_present=months)
+        table = forecast_monthly(panel, origin, f"{n}M")
+        table["q10"] = np.nan
+        table["q90"] = np.nan
+        layer = _unit_layer(study_area, unit, cell, table[["unit", "expected", "q10", "q90", "rank"]])
+        layer.attrs.update(table.attrs)
+        return (layer, None, None) if return_model else (layer, None)
     return _models.forecast_next(offences, origin, horizon=horizon, unit=unit, cell=cell,
-                                 areas=study_area.areas, model=model, covariates=covariates,
+                                 areas=study_area.areas, universe=study_area.universe(unit, cell=cell),
+                                 model=model, covariates=covariates,
                                  serious_only=serious_only, seed=seed, return_model=return_model)
 
 
 def backtest(offences: pd.DataFrame, study_area: StudyArea, *, unit: str = "cell", cell: float = 250.0,
-             folds: int = 26, horizon: int = 7, models: Sequence = _backtest.DEFAULT_MODELS,
+             folds: int = 26, horizon: int | str = 7, models: Sequence = _backtest.DEFAULT_MODELS,
              serious_only: bool = True, covariates: pd.DataFrame | None = None, seed: int = 0,
              client: Any = None) -> _backtest.BacktestResult:
-    """Rolling-origin backtest (hit rate, PAI, PEI*, deviance, MAE) of the models over origins."""
+    """Rolling-origin backtest (hit rate, PAI, PEI*, deviance, MAE) of the models over origins.
+
+    Timestamped data: weekly origins, ``horizon`` days, the learned model against every peer on the
+    study area's universe. Month-only data: every monthly origin with history, whole-month
+    horizons (``"1M"``), scored on present months only (a gap is neither history nor target),
+    against ranking by past counts; returns the per-origin table.
+    """
     _require_study_area(study_area)
     _unit(unit, study_area)
     if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 1:
         raise ArgumentError("folds", folds, "a whole number of origins >= 1")
-    areas = study_area.level(unit) if unit != "cell" else None
-    return _backtest.rolling_origin(offences, unit=unit, cell=cell, folds=int(folds), horizon=horizon,
-                                    models=models, areas=areas, covariates=covariates,
+    n, kind = parse_horizon(horizon)
+    if kind == "M" or time_resolution(offences) == "month":
+        if kind != "M":
+            raise ArgumentError("horizon", horizon, "whole months such as '1M': these offences carry a "
+                                "month only (police.uk)")
+        months = sorted(set(offences["month"].astype(str)))
+        sel = offences[offences["serious_violence"].astype(bool)] if serious_only else offences
+        panel = monthly_panel(sel, study_area.universe(unit, cell=cell), months_present=months)
+        return _monthly.monthly_backtest(panel, horizon=f"{n}M")
+    return _backtest.rolling_origin(offences, study_area.universe(unit, cell=cell), folds=int(folds),
+                                    horizon=horizon, models=models, covariates=covariates,
                                     serious_only=serious_only, seed=seed, client=client)
 
 

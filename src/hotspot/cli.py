@@ -564,8 +564,9 @@ def backtest_cmd(
     cell: float = typer.Option(250.0, "--cell", help="Cell size in metres (unit=cell)."),
     folds: int = typer.Option(26, "--folds", help="Number of weekly forecast origins."),
     horizon: int = typer.Option(7, "--horizon", help="Days forecast at each origin: 7 or 28."),
-    models: str = typer.Option("gbm,last4,seasonal_naive,kde,prospective", "--models",
-                               help="Comma-separated models: gbm, last4, seasonal_naive, kde, prospective."),
+    models: str = typer.Option("gbm,last4,seasonal_naive,kde,prospective,counting,kde_exp,sepp", "--models",
+                               help="Comma-separated models: gbm, last4, seasonal_naive, kde, prospective, "
+                                    "counting, kde_exp, sepp."),
     out: Path = typer.Option(..., "--out", help="JSON metrics (mean and 95% CI per model)."),
     chart: Optional[Path] = typer.Option(None, "--chart", help="PNG chart of PAI and hit rate."),
     all_offences: bool = typer.Option(False, "--all-offences", help="Use every offence, not only "

@@ -62,7 +62,8 @@ time_lag = 1
 [forecast]
 unit = "cell"            # cell | lsoa | beat
 cell_m = 250.0
-horizon_days = 7         # 7 or 28
+horizon_days = 7         # timestamped data: 7 or 28 days
+horizon_months = 1       # month-only (police.uk) data: whole months after the cycle's last month
 model = ""               # a saved model under models/ ("" = train on this cycle's data)
 backtest_folds = 0       # > 0 runs a rolling-origin backtest in the cycle (slow)
 
@@ -123,7 +124,7 @@ _CHOICES = {
 _POSITIVE = {("hotspots", "cell_m"), ("hotspots", "distance_m"), ("emerging", "cell_m"),
              ("emerging", "distance_m"), ("forecast", "cell_m"), ("routes", "max_walk_m"),
              ("routes", "stops"), ("cycle", "period_days"), ("cycle", "period_months"), ("outputs", "top_n"),
-             ("outputs", "small_count_threshold"), ("emerging", "time_lag")}
+             ("outputs", "small_count_threshold"), ("emerging", "time_lag"), ("forecast", "horizon_months")}
 _NON_NEGATIVE = {("hotspots", "bandwidth_m"), ("hotspots", "permutations"), ("inputs", "tolerance_m"),
                  ("forecast", "backtest_folds"), ("hotspots", "seed")}
 

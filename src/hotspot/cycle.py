@@ -46,7 +46,8 @@ import pyogrio
 
 from hotspot import __version__, api, scale
 from hotspot.config import CycleConfig
-from hotspot.covariates.imd import read_imd
+from hotspot.covariates.codes import read_lsoa_lookup
+from hotspot.covariates.imd import imd_to_2021, read_imd
 from hotspot.covariates.population import read_population
 from hotspot.covariates.profiles import area_profile, by_imd_decile
 from hotspot.covariates.universal_credit import read_statxplore
@@ -232,6 +233,11 @@ class _Context:
         d = float(self.cfg.hotspots["distance_m"])
         return max(d, 2 * self.hot_cell) if self.public else d
 
+    def audit(self) -> dict:
+        """The data-quality audit of the offences stage (:mod:`hotspot.ingest.audit`), or {}."""
+        p = self.folders["offences"] / "audit.json"
+        return json.loads(p.read_text()) if p.exists() else {}
+
     def months(self) -> dict[str, list[str]]:
         """Months with data, and months missing inside the range (a gap is a gap, never zero)."""
         present = sorted(set(self.offences()["month"].astype(str)))
@@ -334,6 +340,8 @@ def stage_offences(ctx: _Context, folder: Path) -> None:
     write_offences(res.offences, folder / "offences.gpkg")
     write_csv(folder / "quarantine.csv", res.quarantine)
     write_json(folder / "ingest_report.json", res.report)
+    if getattr(res, "audit", None):
+        write_json(folder / "audit.json", res.audit)
 
 
 def _analysed_in_cycle(ctx: _Context) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -425,8 +433,18 @@ def _plain(v: Any) -> Any:
 
 
 def _read_imd(ctx: _Context) -> pd.DataFrame | None:
-    """IMD table, or None when no IMD file is configured (then deciles read "not available")."""
-    return read_imd(ctx.imd_path) if ctx.imd_path is not None else None
+    """IMD table on the boundaries' LSOA codes, or None when no IMD file is configured.
+
+    IoD2019 is published on 2011 LSOAs; with 2021 boundaries and ``[covariates] lookup`` it is
+    moved onto 2021 LSOAs (a merged LSOA's decile re-ranked from its population-weighted score or
+    taken from the majority population, never averaged: :func:`hotspot.covariates.imd.imd_to_2021`).
+    """
+    if ctx.imd_path is None:
+        return None
+    imd = read_imd(ctx.imd_path)
+    if ctx.lookup_path is not None and imd.attrs.get("code_year") == 2011:
+        imd = imd_to_2021(imd, read_lsoa_lookup(ctx.lookup_path))
+    return imd
 
 
 def _imd_deciles(ctx: _Context) -> dict:
@@ -524,30 +542,47 @@ def stage_profiles(ctx: _Context, folder: Path) -> None:
 
 
 def stage_forecast(ctx: _Context, folder: Path) -> None:
-    """Next period's expected violence by unit and by day x hour (and a backtest when configured)."""
+    """Next period's expected violence by unit (and by day x hour for timestamped data).
+
+    Timestamped data: the next ``horizon_days`` from the day after the cycle. Month-only data:
+    the ``horizon_months`` whole months after the cycle's last month, from the published months
+    before it (gaps skipped, never zero); no day x hour split and no interval (not available).
+    A backtest runs when ``backtest_folds`` > 0.
+    """
     f = ctx.cfg.forecast
     per = ctx.periods()
     origin = per["end"] + pd.Timedelta(days=1)
     off = ctx.offences()
     off = off[(ctx.when(off) < origin).to_numpy()]
     model = load_model(ctx.cfg.path(f["model"])) if f["model"] else None
-    layer, table = api.forecast(off, ctx.study, origin=origin, horizon=f["horizon_days"], unit=f["unit"],
-                                cell=f["cell_m"], model=model, serious_only=ctx.cfg.hotspots["serious_only"],
-                                seed=ctx.cfg.hotspots["seed"])
+    horizon: Any = f["horizon_days"] if ctx.timed else f"{f['horizon_months']}M"
+    start: Any = origin if ctx.timed else origin.to_period("M")
+    layer, table = api.forecast(off, ctx.study, origin=start, horizon=horizon, unit=f["unit"],
+                                cell=f["cell_m"], model=None if not ctx.timed else model,
+                                serious_only=ctx.cfg.hotspots["serious_only"], seed=ctx.cfg.hotspots["seed"])
     layer = _name_units(ctx, layer)
     _fix_gpkg_time(per["end"])
     write_gpkg(folder / "forecast.gpkg", {"forecast": layer})
-    write_csv(folder / "forecast_day_hour.csv", table)
+    if table is not None:
+        write_csv(folder / "forecast_day_hour.csv", table)
+    period = ({"origin": str(origin.date()), "horizon_days": int(f["horizon_days"])} if ctx.timed else
+              {"origin": str(start), "horizon_months": int(f["horizon_months"]),
+               "months": [str(start + k) for k in range(int(f["horizon_months"]))],
+               "history_months": layer.attrs.get("history", []), "interval": NOT_AVAILABLE,
+               "day_hour": NO_HOURS, "model": layer.attrs.get("model", "")})
     write_json(folder / "forecast.json", {
-        "origin": str(origin.date()), "horizon_days": int(f["horizon_days"]), "unit": f["unit"],
-        "expected_total": round(float(layer["expected"].sum()), 3),
+        **period, "unit": f["unit"], "expected_total": round(float(layer["expected"].sum()), 3),
         "top": layer.head(10)[["unit", "name", "expected", "q10", "q90"]].round(3).to_dict("records"),
     })
     if f["backtest_folds"] > 0:
         bt = api.backtest(off, ctx.study, unit=f["unit"], cell=f["cell_m"], folds=f["backtest_folds"],
-                          horizon=f["horizon_days"], seed=ctx.cfg.hotspots["seed"], client=ctx.client)
-        write_json(folder / "backtest.json", bt.summary)
-        backtest_chart(bt, folder / "backtest.png")
+                          horizon=f["horizon_days"] if ctx.timed else "1M", seed=ctx.cfg.hotspots["seed"],
+                          client=ctx.client)
+        if ctx.timed:
+            write_json(folder / "backtest.json", bt.summary)
+            backtest_chart(bt, folder / "backtest.png")
+        else:
+            write_csv(folder / "backtest_monthly.csv", bt)
 
 
 def _name_units(ctx: _Context, layer):
@@ -564,11 +599,15 @@ def stage_routes(ctx: _Context, folder: Path) -> None:
     win = parse_window(r["window"])
     cells = set(win.cells())
     fc = gpd.read_file(ctx.folders["forecast"] / "forecast.gpkg", layer="forecast")
-    dh = pd.read_csv(ctx.folders["forecast"] / "forecast_day_hour.csv", dtype={"unit": str})
-    dh = dh[dh["unit"] != "ALL"]
-    inwin = [(int(d), int(h)) in cells for d, h in zip(dh["day_of_week"], dh["hour"])]
-    exp_w = dh[inwin].groupby("unit")["expected"].sum()
     fc["unit"] = fc["unit"].astype(str)
+    if ctx.timed:
+        dh = pd.read_csv(ctx.folders["forecast"] / "forecast_day_hour.csv", dtype={"unit": str})
+        dh = dh[dh["unit"] != "ALL"]
+        inwin = [(int(d), int(h)) in cells for d, h in zip(dh["day_of_week"], dh["hour"])]
+        exp_w = dh[inwin].groupby("unit")["expected"].sum()
+    else:  # police.uk has no hours: visit the places with the most expected offences in the month
+        exp_w = fc.set_index("unit")["expected"]
+        exp_w = exp_w[exp_w > 0]
     fc = fc[fc["unit"].isin(exp_w.index)].copy()
     # keep units within walking reach of the start (a loop cannot reach further than half the walk)
     sx, sy = to_bng(np.array([r["start"][1]]), np.array([r["start"][0]]))
@@ -655,8 +694,22 @@ def _headline(ctx: _Context, now: pd.DataFrame, last: pd.DataFrame | None) -> di
             "Robbery": pair(lambda d: int((d["sv_category"] == "robbery").sum())),
             "Friday/Saturday night (18:00-06:00)": pair(_weekend_nights),
         }
+    per = ctx.periods()
+    monthly = {m["month"]: m for m in ctx.audit().get("monthly", [])}
+    key = "selected" if ctx.cfg.hotspots["serious_only"] else "recorded"
+
+    def total(start: pd.Timestamp, end: pd.Timestamp) -> int | None:
+        months = [str(m) for m in pd.period_range(start, end, freq="M")]
+        if not monthly or any(m not in monthly or monthly[m].get("status") == "missing" for m in months):
+            return None
+        return int(sum(monthly[m].get(key, 0) for m in months))
+
+    located = pair(len)
+    this_total, last_total = total(per["start"], per["end"]), total(per["prev_start"], per["prev_end"])
+    recorded = (this_total, last_total) if this_total is not None and not ctx.public else located
     return {
-        ctx.selection_label(): pair(len),
+        f"{ctx.selection_label()}, recorded (incl. no location)" if recorded is not located
+        else ctx.selection_label(): recorded,
         "Robbery": pair(lambda d: int((d["crime_type"] == "Robbery").sum())),
         "Knife-enabled serious violence": (f"{NOT_AVAILABLE} (police.uk has no knife flag)",),
         "Domestic serious violence": (f"{NOT_AVAILABLE} (police.uk has no domestic flag)",),
@@ -665,9 +718,12 @@ def _headline(ctx: _Context, now: pd.DataFrame, last: pd.DataFrame | None) -> di
 
 
 def _quality_notes(ctx: _Context) -> list[str]:
-    """Data-quality lines for the briefing (month-only data: months present and missing)."""
+    """Data-quality lines for the briefing: the audit's notes (full runs), months present and missing."""
+    notes = [] if ctx.public else list(ctx.audit().get("notes", []))
     if ctx.timed:
-        return []
+        return notes
+    if notes:
+        return notes
     m = ctx.months()
     notes = [f"Months with published data: {', '.join(m['present'])}."]
     if m["missing"]:
@@ -724,8 +780,9 @@ def _briefing(ctx: _Context, folder: Path, top: pd.DataFrame, handling: str, thr
     last_label = (f"last cycle {per['prev_start'].date()} to {per['prev_end'].date()}" if ctx.timed else
                   f"last cycle {_month_label(per['prev_end'].to_period('M'))}"
                   + (" not published" if last_missing else ""))
-    extra: dict[str, Any] = {} if ctx.timed else {"notes": _quality_notes(ctx),
-                                                   "forecast_title": "Forecast"}
+    fc_title = "Forecast" if ctx.timed else \
+        f"Forecast for {', '.join(_month_label(pd.Period(m, freq='M')) for m in fc.get('months', []))}"
+    extra: dict[str, Any] = {} if ctx.timed else {"notes": _quality_notes(ctx), "forecast_title": fc_title}
     write_briefing(folder / "briefing.html", title=f"{_title(ctx, 'tasking briefing')}",
                    period=f"Cycle {ctx.cycle_id()}: {ctx.period_label()} ({last_label})",
                    handling=handling, headline=headline, top=top, day_hour=day_hour, trend=trend,
@@ -775,7 +832,7 @@ LAYOUT = {".html": "maps", ".tif": "rasters", ".nc": "cube", ".gpkg": "layers", 
 def _destination(stage: str, name: str) -> str:
     if stage == "offences":
         return {"quarantine.csv": "quarantine/quarantine.csv", "ingest_report.json": "quarantine/ingest_report.json",
-                "offences.gpkg": "layers/offences.gpkg"}[name]
+                "offences.gpkg": "layers/offences.gpkg", "audit.json": "quarantine/audit.json"}[name]
     if stage == "forecast":
         return f"forecasts/{name}"
     if stage == "routes":
@@ -940,6 +997,7 @@ def _manifest(ctx, cfg, results, hashes, outputs, public, cycle_id, seconds) -> 
         "analysed": ctx.selection_label(),
         "study_area": ctx.study.describe(),
         **({"months": ctx.months()} if not ctx.timed else {}),
+        **({"data_quality": ctx.audit()} if not public and ctx.audit() else {}),
         "inputs": hashes,
         "parameters": cfg.as_dict(),
         "versions": _versions(),

@@ -87,3 +87,29 @@ def synthetic_lsoas(nx: int = 20, ny: int = 20):
             x, y = X0 + a * 4 * CELL, Y0 + b * 4 * CELL
             geoms.append(box(x, y, x + 4 * CELL, y + 4 * CELL))
     return gpd.GeoDataFrame({"lsoa_code": codes}, geometry=geoms, crs="EPSG:27700")
+
+
+def synthetic_beats(nx: int = 20, ny: int = 20):
+    """Beat polygons of the synthetic world (10 x 10 cell blocks), ``beat_code``."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    codes, geoms = [], []
+    for a in range((nx + 9) // 10):
+        for b in range((ny + 9) // 10):
+            codes.append(f"B{a}{b}")
+            x, y = X0 + a * 10 * CELL, Y0 + b * 10 * CELL
+            geoms.append(box(x, y, x + 10 * CELL, y + 10 * CELL))
+    return gpd.GeoDataFrame({"beat_code": codes}, geometry=geoms, crs="EPSG:27700")
+
+
+def world_universe(unit: str = "cell", nx: int = 20, ny: int = 20):
+    """The synthetic world's study area as a Universe: all nx x ny cells, or its LSOAs / beats.
+    Fixed by geography, independent of the offences drawn."""
+    from hotspot.grid.universe import Universe
+    from hotspot.grid.spec import GridSpec
+
+    if unit == "cell":
+        return Universe.from_grid(GridSpec(x0=X0, y0=Y0, cell=CELL, nx=nx, ny=ny))
+    polys = synthetic_lsoas(nx, ny) if unit == "lsoa" else synthetic_beats(nx, ny)
+    return Universe.from_areas(polys, unit)

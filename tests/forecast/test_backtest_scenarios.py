@@ -9,11 +9,11 @@ import pytest
 from hotspot.errors import ArgumentError
 from hotspot.forecast.backtest import rolling_origin
 from hotspot.forecast.scenarios import reopening, reopening_backtest
-from synthworld import nte_cells
+from synthworld import nte_cells, world_universe
 
 
 def test_rolling_origin_json_and_chart(tmp_path, world):
-    res = rolling_origin(world, unit="cell", cell=250, folds=3, horizon=7,
+    res = rolling_origin(world, world_universe("cell"), folds=3, horizon=7,
                          models=["last4", "kde", "prospective", "seasonal_naive"])
     assert len(res.folds) == 3 * 4
     assert res.folds["origin"].max() == pd.Timestamp("2021-06-24")  # horizon ends on the last day
@@ -21,7 +21,7 @@ def test_rolling_origin_json_and_chart(tmp_path, world):
     assert set(s) == {"last4", "kde", "prospective", "seasonal_naive"}
     for m in s.values():
         for metric in ("hit_rate", "pai", "pei"):
-            assert set(m[metric]) == {"1", "5", "10"}
+            assert set(m[metric]) == {"0.25", "0.5", "1", "5", "10"}
             v = m[metric]["5"]
             assert v["ci_low"] <= v["mean"] <= v["ci_high"]
         assert {"mean", "ci_low", "ci_high"} <= set(m["deviance"])
@@ -33,7 +33,7 @@ def test_rolling_origin_json_and_chart(tmp_path, world):
 
 
 def test_rolling_origin_ci_matches_fold_values(world):
-    res = rolling_origin(world, unit="lsoa", folds=4, horizon=7, models=["last4"])
+    res = rolling_origin(world, world_universe("lsoa"), folds=4, horizon=7, models=["last4"])
     v = res.folds["pai_10"].to_numpy()
     got = res.summary["models"]["last4"]["pai"]["10"]
     assert got["mean"] == pytest.approx(v.mean())
@@ -44,7 +44,7 @@ def test_rolling_origin_ci_matches_fold_values(world):
 
 def test_rolling_origin_rejects_too_many_folds(world):
     with pytest.raises(ArgumentError, match="folds"):
-        rolling_origin(world, folds=400, models=["last4"])
+        rolling_origin(world, world_universe("cell"), folds=400, models=["last4"])
 
 
 def test_reopening_scenario_shape_and_nte(world):

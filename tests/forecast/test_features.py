@@ -8,6 +8,9 @@ from hotspot.errors import ArgumentError, InputError
 from hotspot.forecast.features import (WINDOWS, build_features, build_panel, cell_keys,
                                        feature_names, training_frame, weekly_origins)
 from hotspot.forecast.regimes import bank_holidays, daily_regimes
+from hotspot.grid.universe import Universe
+from hotspot.grid.spec import GridSpec
+from synthworld import world_universe
 
 
 def _tiny():
@@ -18,27 +21,39 @@ def _tiny():
         "serious_violence": [True, True, True], "lsoa_code": ["A", "A", "B"]})
 
 
+def _cells():
+    # study area: three 250 m cells in a row (the middle one never has an offence)
+    return Universe.from_grid(GridSpec(x0=0, y0=0, cell=250, nx=3, ny=1))
+
+
+def _areas():
+    return Universe.from_ids("lsoa", ["A", "B"], [100.0, 600.0], [100.0, 100.0], [1.0, 1.0])
+
+
 def test_panel_counts_and_cell_keys():
-    p = build_panel(_tiny(), unit="cell", cell=250)
-    assert list(p.units) == ["0_0", "500_0"]
+    p = build_panel(_tiny(), _cells())
+    assert list(p.units) == ["0_0", "250_0", "500_0"]
     assert p.n_days == 9
-    assert p.window("2020-01-01", "2020-01-10").tolist() == [2.0, 1.0]
-    assert p.window("2020-01-02", "2020-01-04").tolist() == [1.0, 0.0]
-    assert np.allclose(p.x, [125, 625]) and np.allclose(p.area, 62500)
+    assert p.window("2020-01-01", "2020-01-10").tolist() == [2.0, 0.0, 1.0]
+    assert p.window("2020-01-02", "2020-01-04").tolist() == [1.0, 0.0, 0.0]
+    assert np.allclose(p.x, [125, 375, 625]) and np.allclose(p.area, 62500)
+    assert p.total_area_m2 == 3 * 62500
     x0, y0 = cell_keys(np.array([-1.0, 249.9, 250.0]), np.array([0.0, 0, 0]), 250)
     assert x0.tolist() == [-250, 0, 250]
 
 
-def test_panel_rejects_bad_unit_and_untimed():
-    with pytest.raises(ArgumentError, match="unit"):
-        build_panel(_tiny(), unit="ward")
+def test_panel_rejects_missing_universe_bad_unit_and_untimed():
+    with pytest.raises(ArgumentError, match="universe"):
+        build_panel(_tiny())                    # units never come from the offences
+    with pytest.raises(ArgumentError, match="kind"):
+        Universe.from_ids("ward", ["A"], [0.0], [0.0], [1.0])
     df = _tiny().assign(occurred_at=pd.NaT)
     with pytest.raises(InputError, match="timestamped"):
-        build_panel(df)
+        build_panel(df, _cells())
 
 
 def test_features_hand_counts_tiny():
-    p = build_panel(_tiny(), unit="lsoa")
+    p = build_panel(_tiny(), _areas())
     X = build_features(p, "2020-01-09", horizon=7)
     # before 2020-01-09: A has 2 (one within the last 7 days: 3 Jan), B has 0
     assert X.loc["A", "c1"] == 1 and X.loc["A", "c2"] == 2 and X.loc["B", "c52"] == 0
@@ -48,7 +63,7 @@ def test_features_hand_counts_tiny():
 
 def test_no_leakage_future_changes_do_not_change_features(world):
     origin = pd.Timestamp("2021-03-01")
-    base = build_panel(world, unit="cell", cell=250)
+    base = build_panel(world, world_universe("cell"))
     X0 = build_features(base, origin, 7)
     # scramble everything on or after the origin: shift times and move locations
     fut = world["occurred_at"] >= origin
@@ -60,14 +75,14 @@ def test_no_leakage_future_changes_do_not_change_features(world):
     w2.loc[fut, "easting"] = rng.permutation(w2.loc[fut, "easting"].to_numpy())
     extra = world[fut].head(300).assign(occurred_at=origin + pd.Timedelta(hours=1))
     w2 = pd.concat([w2, extra], ignore_index=True)
-    shifted = build_panel(w2, unit="cell", cell=250, units=base.units)
-    assert not np.array_equal(shifted.cum[-1], base.cum[-1])  # the future really changed
+    shifted = build_panel(w2, world_universe("cell"))
+    assert not np.array_equal(shifted.cum_row(shifted.n_days), base.cum_row(base.n_days))
     X1 = build_features(shifted, origin, 7)
     pd.testing.assert_frame_equal(X0, X1)
 
 
 def test_window_counts_match_direct_count(world):
-    p = build_panel(world, unit="lsoa")
+    p = build_panel(world, world_universe("lsoa"))
     origin = pd.Timestamp("2020-10-05")
     X = build_features(p, origin, 28)
     sv = world[world["serious_violence"]]
@@ -81,10 +96,11 @@ def test_window_counts_match_direct_count(world):
 
 
 def test_training_frame_targets(world):
-    p = build_panel(world, unit="beat")
+    p = build_panel(world, world_universe("beat"))
     origins = weekly_origins(p, until="2021-01-04", n=4, horizon=7)
     assert origins[-1] == pd.Timestamp("2020-12-28")
-    X, y = training_frame(p, origins, 7)
+    X, y, w = training_frame(p, origins, 7)
+    assert np.all(w == 1)
     assert len(X) == len(y) == 4 * len(p.units)
     assert y[-len(p.units):].sum() == p.window("2020-12-28", "2021-01-04").sum()
 
@@ -106,7 +122,7 @@ def test_regimes_and_bank_holidays():
 
 
 def test_covariates_joined_with_median_fill():
-    p = build_panel(_tiny(), unit="lsoa")
+    p = build_panel(_tiny(), _areas())
     cov = pd.DataFrame({"imd_score": [30.0], "population": [1500.0]}, index=["A"])
     X = build_features(p, "2020-01-09", 7, covariates=cov)
     assert X.loc["A", "cov_imd_score"] == 30.0
@@ -121,14 +137,10 @@ from hypothesis import strategies as st  # noqa: E402
 @settings(max_examples=15, deadline=None)
 @given(st.integers(60, 1200), st.sampled_from([7, 28]), st.sampled_from(["cell", "lsoa"]))
 def test_property_features_equal_on_truncated_history(world, day, horizon, unit):
-    from synthworld import synthetic_lsoas
-
-    areas = synthetic_lsoas() if unit == "lsoa" else None
-    full = build_panel(world, unit=unit, cell=250, areas=areas)
+    full = build_panel(world, world_universe(unit))
     origin = full.start + pd.Timedelta(days=day)
     past = world[world["occurred_at"] < origin]
-    trunc = build_panel(past, unit=unit, cell=250, units=full.units, start=full.start,
-                        end=full.end - pd.Timedelta(days=1), areas=areas)
+    trunc = build_panel(past, world_universe(unit), start=full.start, end=full.end - pd.Timedelta(days=1))
     pd.testing.assert_frame_equal(build_features(full, origin, horizon),
                                   build_features(trunc, origin, horizon))
 

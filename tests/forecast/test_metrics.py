@@ -58,7 +58,9 @@ def test_deviance_and_mae_hand_computed():
     mu = np.array([1.0, 1.0])
     # 2*mean([0 - (0-1), 2 log 2 - (2-1)]) = mean([2, 4 log 2 - 2])
     assert metrics.poisson_deviance(mu, y) == pytest.approx((2 + 4 * np.log(2) - 2) / 2)
-    assert metrics.poisson_deviance(y, y) == pytest.approx(0.0, abs=1e-8)
+    assert metrics.poisson_deviance(y, y, floor=1e-12) == pytest.approx(0.0, abs=1e-8)
+    # the default floor (0.01) charges the zero forecast 2 * 0.01 / 2 units
+    assert metrics.poisson_deviance(y, y) == pytest.approx(0.01)
     assert metrics.mae(mu, y) == pytest.approx(1.0)
 
 

@@ -12,6 +12,7 @@ from hotspot.forecast.features import build_panel
 from hotspot.forecast.models import PoissonGBM
 from hotspot.forecast.persist import card_path, load_model, save_model
 from hotspot.io import sha256_file
+from synthworld import world_universe  # noqa: E402
 
 
 class Foreign(BaseEstimator):
@@ -23,7 +24,7 @@ class Foreign(BaseEstimator):
 
 @pytest.fixture(scope="module")
 def fitted(world):
-    p = build_panel(world, unit="lsoa")
+    p = build_panel(world, world_universe("lsoa"))
     return p, PoissonGBM(horizon=7, train_weeks=8, max_iter=20).fit(p, until="2021-02-01")
 
 
@@ -80,6 +81,6 @@ def test_default_model_in_models_dir_loads(world):
     assert isinstance(m, PoissonGBM) and m.horizon == 7
     card = json.loads(card_path(path).read_text())
     assert card["features"] == m.feature_names_ and "pai" in card["backtest"]
-    p = build_panel(world, unit="cell", cell=250)
+    p = build_panel(world, world_universe("cell"))
     pred = m.predict("2021-06-01", panel=p)
     assert pred.shape == (len(p.units),) and np.all(np.isfinite(pred)) and pred.min() >= 0

@@ -82,12 +82,12 @@ def test_backtest_one_task_per_origin_equals_single_process(client):
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).parents[1] / "forecast"))
-    from synthworld import synthetic_offences
+    from synthworld import synthetic_offences, world_universe
 
     from hotspot.forecast.backtest import rolling_origin
 
     world = synthetic_offences(total=3000.0, seed=4)
-    kw = {"unit": "cell", "cell": 250, "folds": 3, "horizon": 7, "models": ["gbm", "last4", "prospective"],
+    kw = {"universe": world_universe("cell"), "folds": 3, "horizon": 7, "models": ["gbm", "last4", "prospective"],
           "train_weeks": 8}
     one = rolling_origin(world, **kw)
     many = rolling_origin(world, client=client, **kw)

@@ -17,15 +17,14 @@ from scipy.spatial import cKDTree
 
 from hotspot.errors import ArgumentError, InputError
 from hotspot.forecast.regimes import REGIME_COLUMNS, bank_holiday_days, daily_regimes
-
-UNITS = ("cell", "lsoa", "beat")
+from hotspot.grid.universe import UNITS, Universe, require_universe  # noqa: F401
 #: Lookback windows in weeks.
 WINDOWS = (1, 2, 4, 13, 52)
 
 
 @dataclass
 class CountPanel:
-    """Daily counts per unit.
+    """Daily counts per unit of a fixed :class:`~hotspot.grid.universe.Universe`.
 
     Attributes
     ----------
@@ -38,13 +37,18 @@ class CountPanel:
     n_days : int
         Number of days covered.
     units : Index
-        Unit identifiers (cells: ``"<x0>_<y0>"``, the lower-left corner in metres).
+        Unit identifiers of the universe (every unit of the study area, offences or not).
     x, y : ndarray
         Unit centroids (EPSG:27700 metres).
     area : ndarray
-        Unit areas in square metres (equal for cells).
-    cum : ndarray, shape (n_days + 1, n_units)
-        ``cum[i]`` = counts on days ``< start + i``.
+        Unit areas in square metres.
+    total_area_m2 : float
+        Study-area area (PAI's denominator).
+    cum : ndarray, shape (n_days + 1, n_active)
+        ``cum[i, k]`` = counts on days ``< start + i`` of unit ``active[k]`` (storage only: units
+        without any offence are all-zero columns and are not stored; use :meth:`cum_row`).
+    active : ndarray of int
+        Universe indices of the stored columns.
     ev_unit, ev_time : ndarray
         Unit index and timestamp of each event (for day-hour profiles and scenarios).
     """
@@ -57,7 +61,9 @@ class CountPanel:
     x: np.ndarray
     y: np.ndarray
     area: np.ndarray
+    total_area_m2: float
     cum: np.ndarray
+    active: np.ndarray
     ev_unit: np.ndarray
     ev_time: np.ndarray
     _nb: dict = field(default_factory=dict, repr=False)
@@ -68,6 +74,11 @@ class CountPanel:
         """The day after the last day covered (exclusive end)."""
         return self.start + pd.Timedelta(days=self.n_days)
 
+    @property
+    def n_units(self) -> int:
+        """Number of units in the universe."""
+        return len(self.units)
+
     def day_index(self, t) -> int:
         """Index of day ``t`` (midnight) in the cumulative array; error if outside the panel."""
         t = pd.Timestamp(t)
@@ -77,11 +88,23 @@ class CountPanel:
                                 f"{self.end.date()} (the data's range)")
         return i
 
+    def cum_row(self, i: int) -> np.ndarray:
+        """Counts per unit (every unit of the universe) on days ``< start + i`` (``i`` clipped to
+        ``[0, n_days]``)."""
+        i = int(np.clip(i, 0, self.n_days))
+        out = np.zeros(self.n_units)
+        out[self.active] = self.cum[i]
+        return out
+
+    def history(self, origin) -> "History":
+        """Read-only view of the counts before ``origin``: asking for a later day is an error."""
+        return History(self, self.day_index(origin))
+
     def window(self, t0, t1) -> np.ndarray:
         """Counts per unit on days ``[t0, t1)`` (clipped to the panel)."""
         i0 = int(np.clip((pd.Timestamp(t0).normalize() - self.start).days, 0, self.n_days))
         i1 = int(np.clip((pd.Timestamp(t1).normalize() - self.start).days, 0, self.n_days))
-        return self.cum[max(i1, i0)] - self.cum[i0]
+        return self.cum_row(max(i1, i0)) - self.cum_row(i0)
 
     def target(self, origin, horizon: int) -> np.ndarray:
         """Observed counts per unit on days ``[origin, origin + horizon)`` (must lie in the panel)."""
@@ -89,7 +112,12 @@ class CountPanel:
         if i + horizon > self.n_days:
             raise ArgumentError("origin", str(pd.Timestamp(origin).date()),
                                 f"a date at least {horizon} days before the data end {self.end.date()}")
-        return self.cum[i + horizon] - self.cum[i]
+        return self.cum_row(i + horizon) - self.cum_row(i)
+
+    def daily_active(self, i0: int, i1: int) -> np.ndarray:
+        """Daily counts, shape ``(i1 - i0, n_active)``, of the stored units on days ``[i0, i1)``."""
+        i0, i1 = int(np.clip(i0, 0, self.n_days)), int(np.clip(i1, 0, self.n_days))
+        return np.diff(self.cum[i0:i1 + 1], axis=0)
 
     def neighbours(self, which: str) -> sparse.csr_matrix:
         """Sparse smoothing matrix: ``"near"`` (cells 3x3, areas 5 nearest) or ``"far"``
@@ -98,6 +126,33 @@ class CountPanel:
             self._nb[which] = neighbour_matrix(self.x, self.y, kind=self.kind, cell=self.cell,
                                                which=which)
         return self._nb[which]
+
+
+@dataclass(frozen=True)
+class History:
+    """The counts of a panel strictly before an origin (day index ``i``)."""
+
+    panel: CountPanel
+    i: int
+
+    def row(self, j: int) -> np.ndarray:
+        """Cumulative counts per unit on days ``< start + j``; ``j`` must be ``<= i``."""
+        if j > self.i:
+            raise ArgumentError("day", j, f"a day before the origin (index <= {self.i}): no peeking")
+        return self.panel.cum_row(max(j, 0))
+
+    def window(self, days_back0: int, days_back1: int) -> np.ndarray:
+        """Counts per unit from ``days_back1`` days before the origin up to ``days_back0`` days
+        before it (``days_back0 < days_back1``)."""
+        return self.row(self.i - days_back0) - self.row(self.i - days_back1)
+
+    def daily(self, days: int) -> np.ndarray:
+        """Daily counts of the stored (active) units over the last ``days`` days, oldest first
+        (rows before the panel start are zero)."""
+        got = self.panel.daily_active(self.i - days, self.i)
+        if got.shape[0] < days:
+            got = np.vstack([np.zeros((days - got.shape[0], got.shape[1])), got])
+        return got
 
 
 def cell_keys(easting: np.ndarray, northing: np.ndarray, cell: float) -> tuple[np.ndarray, np.ndarray]:
@@ -116,86 +171,66 @@ def _select(offences: pd.DataFrame, serious_only: bool) -> pd.DataFrame:
     df = df[pd.notna(df["occurred_at"])]
     if len(df) == 0:
         raise InputError("no timestamped offences to forecast from (police.uk month-only records "
-                         "cannot be used; give the timestamped extract, or pass serious_only=False)")
+                         "cannot be used here: use hotspot.forecast.monthly; or pass serious_only=False)")
     return df
 
 
-def build_panel(offences: pd.DataFrame, *, unit: str = "cell", cell: float = 250.0,
-                serious_only: bool = True, areas=None, start=None, end=None,
-                units: pd.Index | None = None) -> CountPanel:
-    """Daily count panel of offences per unit.
+def unit_keys(offences: pd.DataFrame, universe: Universe) -> pd.Index:
+    """The universe unit id of each offence (cells from coordinates, areas from ``<unit>_code``)."""
+    if universe.kind == "cell":
+        x0, y0 = cell_keys(offences["easting"].to_numpy(), offences["northing"].to_numpy(), universe.cell)
+        return pd.Index([f"{a:.0f}_{b:.0f}" for a, b in zip(x0, y0)])
+    col = f"{universe.kind}_code"
+    if col not in offences.columns:
+        raise InputError(f"offences have no {col!r} column; geocode them first "
+                         "(hotspot.geography.geocode.load_offences)", column=col)
+    return pd.Index(offences[col].astype(str).to_numpy())
+
+
+def build_panel(offences: pd.DataFrame, universe: Universe | None = None, *,
+                serious_only: bool = True, start=None, end=None) -> CountPanel:
+    """Daily count panel of offences per unit of a fixed universe.
 
     Parameters
     ----------
     offences : DataFrame
         :data:`hotspot.schema.OFFENCE_COLUMNS` (+ ``lsoa_code``/``beat_code`` for areal units).
-    unit : {"cell", "lsoa", "beat"}
-    cell : float
-        Grid cell size in metres; cells are aligned to multiples of ``cell``.
+    universe : Universe
+        Every unit of the study area (:func:`hotspot.grid.universe.study_universe`). Required:
+        the units are never derived from where offences happened. Offences outside it are dropped.
     serious_only : bool
         Keep only ``serious_violence`` rows (when the column exists).
-    areas : GeoDataFrame, optional
-        Polygons of the areal unit with a ``<unit>_code`` column: every polygon becomes a unit
-        (also those without offences) and areas/centroids come from the polygons. Without it,
-        an area's centroid is the mean location of all its offences in the panel (treated as
-        static geography) and areas are equal; pass polygons for exact, data-free geometry.
     start, end : date-like, optional
-        Panel range (default: first and last offence day).
-    units : Index, optional
-        Fix the unit universe (events outside it are dropped).
+        Panel range, inclusive (default: first and last offence day).
     """
-    if unit not in UNITS:
-        raise ArgumentError("unit", unit, "one of 'cell', 'lsoa', 'beat'")
-    if not cell > 0:
-        raise ArgumentError("cell", cell, "a positive number of metres")
+    universe = require_universe(universe)
     df = _select(offences, serious_only)
     t = pd.to_datetime(df["occurred_at"]).to_numpy()
-    if unit == "cell":
-        x0, y0 = cell_keys(df["easting"].to_numpy(), df["northing"].to_numpy(), cell)
-        keys = pd.Index([f"{a:.0f}_{b:.0f}" for a, b in zip(x0, y0)])
-    else:
-        col = f"{unit}_code"
-        if col not in df.columns:
-            raise InputError(f"offences have no {col!r} column; geocode them first "
-                             "(hotspot.geography.geocode.load_offences)", column=col)
-        keys = pd.Index(df[col].astype(str).to_numpy())
-    if units is None:
-        if areas is not None and unit != "cell":
-            units = pd.Index(areas[f"{unit}_code"].astype(str)).unique()
-        else:
-            units = keys.unique().sort_values()
-    units = pd.Index(units)
+    keys = unit_keys(df, universe)
+    units = universe.units
     uidx = units.get_indexer(keys)
     keep = uidx >= 0
     uidx, t = uidx[keep], t[keep]
     days = pd.DatetimeIndex(t).normalize()
+    if len(days) == 0 and (start is None or end is None):
+        raise InputError("no offence falls inside the study area's units; check the boundaries and "
+                         "the offences' coordinates (EPSG:27700)")
     start = pd.Timestamp(start).normalize() if start is not None else days.min()
     end = pd.Timestamp(end).normalize() if end is not None else days.max()
     n_days = (end - start).days + 1
+    if n_days < 1:
+        raise ArgumentError("end", str(end.date()), f"a day on or after the start {start.date()}")
     d = (days - start).days.to_numpy()
     ok = (d >= 0) & (d < n_days)
-    daily = np.zeros((n_days, len(units)), dtype=np.float64)
-    np.add.at(daily, (d[ok], uidx[ok]), 1.0)
-    cum = np.zeros((n_days + 1, len(units)), dtype=np.float64)
+    active, col = np.unique(uidx[ok], return_inverse=True)
+    daily = np.zeros((n_days, len(active)), dtype=np.float64)
+    np.add.at(daily, (d[ok], col), 1.0)
+    cum = np.zeros((n_days + 1, len(active)), dtype=np.float64)
     np.cumsum(daily, axis=0, out=cum[1:])
-    if unit == "cell":
-        parts = np.array([u.split("_") for u in units], dtype=float).reshape(-1, 2)
-        x, y = parts[:, 0] + cell / 2, parts[:, 1] + cell / 2
-        area = np.full(len(units), cell * cell)
-    elif areas is not None:
-        a = areas.set_index(areas[f"{unit}_code"].astype(str)).reindex(units)
-        cen = a.geometry.centroid
-        x, y, area = cen.x.to_numpy(), cen.y.to_numpy(), a.geometry.area.to_numpy()
-    else:
-        g = pd.DataFrame({"u": keys[keep], "x": df["easting"].to_numpy()[keep],
-                          "y": df["northing"].to_numpy()[keep]}).groupby("u")[["x", "y"]].mean()
-        g = g.reindex(units)
-        g = g.fillna(g.mean()).fillna(0.0)  # units without any offence: placed at the mean centroid
-        x, y = g["x"].to_numpy(), g["y"].to_numpy()
-        area = np.ones(len(units))
-    return CountPanel(kind=unit, cell=float(cell), start=start, n_days=n_days, units=units,
-                      x=np.asarray(x, float), y=np.asarray(y, float), area=np.asarray(area, float),
-                      cum=cum, ev_unit=uidx[ok], ev_time=t[ok])
+    return CountPanel(kind=universe.kind, cell=float(universe.cell), start=start, n_days=n_days,
+                      units=units, x=np.asarray(universe.x, float), y=np.asarray(universe.y, float),
+                      area=np.asarray(universe.area, float), total_area_m2=float(universe.total_area_m2),
+                      cum=cum, active=active.astype(np.int64), ev_unit=uidx[ok], ev_time=t[ok])
 
 
 def neighbour_matrix(x: np.ndarray, y: np.ndarray, *, kind: str, cell: float,
@@ -210,12 +245,11 @@ def neighbour_matrix(x: np.ndarray, y: np.ndarray, *, kind: str, cell: float,
     pts = np.column_stack([x, y])
     if kind == "cell":
         r = 1 if which == "near" else 2
-        tree = cKDTree(pts)
-        m = tree.sparse_distance_matrix(tree, max_distance=r * cell + 1e-6, p=np.inf).tocsr()
-        m.data[:] = 1.0
-        m = m + sparse.identity(n, format="csr")
-        m.data[:] = 1.0 / (2 * r + 1) ** 2
-        return m.tocsr()
+        pairs = cKDTree(pts).query_pairs(r * cell + 1e-6, p=np.inf, output_type="ndarray")
+        rows = np.concatenate([pairs[:, 0], pairs[:, 1], np.arange(n)])
+        cols = np.concatenate([pairs[:, 1], pairs[:, 0], np.arange(n)])
+        vals = np.full(rows.size, 1.0 / (2 * r + 1) ** 2)
+        return sparse.csr_matrix((vals, (rows, cols)), shape=(n, n))
     k = min(5 if which == "near" else 15, max(n - 1, 1))
     if n < 2:
         return sparse.identity(n, format="csr")
@@ -225,16 +259,37 @@ def neighbour_matrix(x: np.ndarray, y: np.ndarray, *, kind: str, cell: float,
     return sparse.csr_matrix((np.full(rows.size, 1.0 / k), (rows, cols)), shape=(n, n))
 
 
+#: Time constants (days) of the exponentially decayed counts.
+DECAYS = (7, 30, 120, 365)
+#: Days of history read by the decayed counts (weights beyond are below exp(-2) of the longest).
+DECAY_DAYS = 730
+
+
 def feature_names(covariates: pd.DataFrame | None = None) -> list[str]:
     """Column names produced by :func:`build_features`, in order."""
     names = [f"c{w}" for w in WINDOWS]
     names += [f"near{w}" for w in WINDOWS] + [f"far{w}" for w in WINDOWS]
+    names += [f"d{t}" for t in DECAYS] + [f"near_d{t}" for t in DECAYS] + [f"far_d{t}" for t in DECAYS]
+    names += ["rate_all", "near_rate_all"]
     names += ["c_last_year", "near_last_year", "history_weeks", "woy_sin", "woy_cos",
               "bank_holidays"]
     names += [f"h_{c}" for c in REGIME_COLUMNS] + ["past4_nte_closed", "past4_nte_open"]
     if covariates is not None:
         names += [f"cov_{c}" for c in covariates.columns]
     return names
+
+
+def decayed_counts(hist: History, taus=DECAYS, days: int = DECAY_DAYS) -> dict[int, np.ndarray]:
+    """Exponentially time-decayed counts per unit, ``sum_i exp(-age_i / tau)`` over the events
+    of the last ``days`` days (age in days, 0.5 for yesterday's events)."""
+    daily = hist.daily(days)                       # oldest first
+    age = np.arange(days, 0, -1) - 0.5
+    out = {}
+    for tau in taus:
+        v = np.zeros(hist.panel.n_units)
+        v[hist.panel.active] = np.exp(-age / tau) @ daily
+        out[tau] = v
+    return out
 
 
 def build_features(panel: CountPanel, origin, horizon: int = 7,
@@ -256,26 +311,36 @@ def build_features(panel: CountPanel, origin, horizon: int = 7,
     -------
     DataFrame
         Indexed by unit, columns :func:`feature_names`: counts in the last 1, 2, 4, 13 and 52
-        weeks, the same smoothed over neighbours, the count in the same horizon a year earlier,
-        weeks of history available, week of year (sin/cos), bank holidays in the horizon, the
-        share of horizon days in each restriction regime, regime shares in the past 4 weeks and
-        the covariates.
+        weeks, exponentially decayed counts (7, 30, 120, 365 days), the same smoothed over near
+        (3x3) and far (5x5) neighbours, the mean daily count over all history, the count in the same
+        horizon a year earlier, weeks of history available, week of year (sin/cos), bank holidays
+        in the horizon, the share of horizon days in each restriction regime, regime shares in the
+        past 4 weeks and the covariates. Every count is read through :meth:`CountPanel.history`,
+        which refuses days on or after the origin.
     """
     origin = pd.Timestamp(origin).normalize()
-    i = panel.day_index(origin)
-    past = panel.cum[: i + 1]  # rows for days < origin only: nothing later can be read below
-    assert past.shape[0] == i + 1
+    hist = panel.history(origin)
+    i = hist.i
     cols: dict[str, np.ndarray] = {}
     near, far = panel.neighbours("near"), panel.neighbours("far")
+    now = hist.row(i)
     for w in WINDOWS:
-        c = past[i] - past[max(i - 7 * w, 0)]
-        cols[f"c{w}"] = c
+        cols[f"c{w}"] = now - hist.row(max(i - 7 * w, 0))
     for w in WINDOWS:
         cols[f"near{w}"] = near @ cols[f"c{w}"]
     for w in WINDOWS:
         cols[f"far{w}"] = far @ cols[f"c{w}"]
+    dec = decayed_counts(hist)
+    for t in DECAYS:
+        cols[f"d{t}"] = dec[t]
+    for t in DECAYS:
+        cols[f"near_d{t}"] = near @ dec[t]
+    for t in DECAYS:
+        cols[f"far_d{t}"] = far @ dec[t]
+    cols["rate_all"] = now / max(i, 1)
+    cols["near_rate_all"] = near @ cols["rate_all"]
     j0, j1 = max(i - 364, 0), max(min(i - 364 + horizon, i), 0)
-    ly = past[j1] - past[j0]
+    ly = hist.row(j1) - hist.row(j0)
     cols["c_last_year"] = ly
     cols["near_last_year"] = near @ ly
     n = len(panel.units)
@@ -297,7 +362,7 @@ def build_features(panel: CountPanel, origin, horizon: int = 7,
         cov = cov.fillna(cov.median(numeric_only=True)).fillna(0.0)
         for c in covariates.columns:
             out[f"cov_{c}"] = cov[c].to_numpy(dtype=float)
-    return out[feature_names(covariates)]
+    return out[feature_names(covariates)].astype(np.float32)
 
 
 def weekly_origins(panel: CountPanel, *, until, n: int, horizon: int = 7,
@@ -311,30 +376,54 @@ def weekly_origins(panel: CountPanel, *, until, n: int, horizon: int = 7,
     return sorted(o for o in origins if o >= first_ok)
 
 
-#: Feature frames kept per panel (about 4 MB each for 15,000 units).
+#: Training frames kept per panel (the sampled rows of one origin).
 FEATURE_CACHE_SIZE = 120
 
 
+def quiet_rows(X: pd.DataFrame) -> np.ndarray:
+    """Rows with no offence in the 5x5 neighbourhood in the last year and none ever in the unit:
+    their features carry almost no information, so training keeps only a weighted sample."""
+    return (X["far52"].to_numpy() == 0) & (X["rate_all"].to_numpy() == 0)
+
+
 def training_frame(panel: CountPanel, origins, horizon: int = 7,
-                   covariates: pd.DataFrame | None = None) -> tuple[pd.DataFrame, np.ndarray]:
-    """Stack features and observed targets (counts in ``[origin, origin + horizon)``) over origins."""
-    xs, ys = [], []
+                   covariates: pd.DataFrame | None = None, *, quiet_rate: float | None = None,
+                   seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Stack features, observed targets (counts in ``[origin, origin + horizon)``) and sample
+    weights over origins.
+
+    With ``quiet_rate`` (0 < q <= 1), the :func:`quiet_rows` of each origin are kept with
+    probability ``q`` and weight ``1 / q`` (every other row weight 1), so weighted sums, and the
+    Poisson loss, stay unbiased while most of the empty countryside of a force-wide grid is not
+    fitted row by row. The sample of an origin depends only on ``seed`` and the origin date.
+    """
+    xs, ys, ws = [], [], []
     cov_key = None if covariates is None else int(pd.util.hash_pandas_object(covariates).sum())
     for o in origins:
-        # a rolling-origin backtest asks for nearly the same origins at every fold: features of an
-        # origin depend only on the panel before it, so they are computed once per panel
-        key = (pd.Timestamp(o), int(horizon), cov_key)
-        feats = panel._features.get(key)
-        if feats is None:
-            feats = build_features(panel, o, horizon, covariates)
+        # a rolling-origin backtest asks for nearly the same origins at every fold: the rows of an
+        # origin depend only on the panel before it (and its target), so they are computed once
+        key = (pd.Timestamp(o), int(horizon), cov_key, quiet_rate, seed)
+        got = panel._features.get(key)
+        if got is None:
+            X = build_features(panel, o, horizon, covariates)
+            y = panel.target(o, horizon)
+            w = np.ones(len(y))
+            if quiet_rate is not None and quiet_rate < 1:
+                rng = np.random.default_rng([seed, pd.Timestamp(o).toordinal()])
+                q = quiet_rows(X)
+                keep = ~q | (rng.random(len(y)) < quiet_rate)
+                w = np.where(q, 1.0 / quiet_rate, 1.0)[keep]
+                X, y = X[keep], y[keep]
+            got = (X.reset_index(drop=True), y, w)
             if len(panel._features) < FEATURE_CACHE_SIZE:
-                panel._features[key] = feats
-        xs.append(feats)
-        ys.append(panel.target(o, horizon))
+                panel._features[key] = got
+        xs.append(got[0])
+        ys.append(got[1])
+        ws.append(got[2])
     if not xs:
         raise InputError("not enough history to train: need at least one origin with a full horizon "
                          "of observed data; give more data or a later origin")
-    return pd.concat(xs, ignore_index=True), np.concatenate(ys)
+    return pd.concat(xs, ignore_index=True), np.concatenate(ys), np.concatenate(ws)
 
 
 #: Static area covariates taken by :func:`area_covariates`.

@@ -25,6 +25,7 @@ import pandas as pd
 from hotspot.errors import ArgumentError, InputError
 from hotspot.geography.areas import Areas
 from hotspot.grid.spec import GridSpec, nice_cell_size
+from hotspot.grid.universe import Universe
 
 #: The unit kinds a study area enumerates.
 UNITS = ("cell", "lsoa", "beat", "la")
@@ -99,6 +100,7 @@ class StudyArea:
     embedded: bool = False
     population: pd.Series | None = None
     _grids: dict = field(default_factory=dict, compare=False, repr=False)
+    _universes: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_areas(cls, areas: Areas, *, embedded: bool = False,
@@ -189,26 +191,37 @@ class StudyArea:
             self._grids[c] = Grid(spec, spec.mask(self.outline))
         return self._grids[c]
 
-    def units(self, unit: str, *, cell: float = 250.0) -> pd.Index:
-        """The unit universe: every cell of the force mask, every LSOA, beat or LA.
+    def universe(self, unit: str = "cell", *, cell: float = 250.0) -> Universe:
+        """The unit universe forecasts rank and backtests score, fixed by geography alone.
+
+        Every cell of the force mask (ids ``"<x0>_<y0>"``), every LSOA or every beat; PAI's area
+        is the force area in every case, so adding offences can never change which units exist.
 
         Parameters
         ----------
-        unit : {"cell", "lsoa", "beat", "la"}
+        unit : {"cell", "lsoa", "beat"}
         cell : float
             Cell size when ``unit="cell"``.
-
-        Returns
-        -------
-        Index
-            Flat cell indices (row-major, ascending) or area codes (sorted); named ``unit``.
         """
+        if unit not in ("cell", "lsoa", "beat"):
+            raise ArgumentError("unit", unit, "one of cell, lsoa, beat")
+        key = (unit, float(cell) if unit == "cell" else None)
+        if key not in self._universes:
+            if unit == "cell":
+                g = self.grid(cell)
+                uni = Universe.from_grid(g.spec, g.mask, total_area_m2=self.area_m2)
+            else:
+                uni = Universe.from_areas(self.level(unit), unit, total_area_m2=self.area_m2)
+            self._universes[key] = uni
+        return self._universes[key]
+
+    def units(self, unit: str, *, cell: float = 250.0) -> pd.Index:
+        """The unit ids of :meth:`universe` (LAs too: their codes, sorted)."""
         if unit not in UNITS:
             raise ArgumentError("unit", unit, "one of " + ", ".join(UNITS))
-        if unit == "cell":
-            return pd.Index(self.grid(cell).unit_ids(), name="unit")
-        codes = self.level(unit)[f"{unit}_code"].astype(str)
-        return pd.Index(sorted(codes.unique()), name="unit")
+        if unit == "la":
+            return pd.Index(sorted(self.level("la")["la_code"].astype(str).unique()), name="unit")
+        return self.universe(unit, cell=cell).units
 
     def unit_area_m2(self, unit: str, *, cell: float = 250.0) -> float:
         """Total area of the unit universe (the denominator of PAI)."""
