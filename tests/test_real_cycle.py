@@ -95,3 +95,22 @@ def test_real_public_cycle_runs(real, real_cycle, tmp_path):
     manifest = json.loads((res.folder / "manifest.json").read_text())
     assert manifest["handling"] == "OFFICIAL"
     assert not list(res.folder.rglob("offences.gpkg"))
+
+
+def test_real_offences_are_refused_by_the_embedded_synthetic_world(real, tmp_path, capsys):
+    one = sorted(POLICE.glob("*.csv.gz"))[0]
+    code = main(["geocode", str(one), "--embedded", "--out", str(tmp_path / "x.gpkg")])
+    err = capsys.readouterr().err
+    assert code == 2 and "real ONS LSOA codes" in err and "--boundaries" in err
+    assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_real_areas_without_covariates_say_not_available(real, tmp_path, capsys):
+    out = tmp_path / "areas.csv"
+    code = main(["areas", str(sorted(POLICE.glob("*.csv.gz"))[-1]), "--boundaries", str(BOUNDARIES_GPKG),
+                 "--level", "la", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    prof = pd.read_csv(out)
+    assert len(prof) == 5 and prof["knife"].isna().all()
+    assert main(["areas", str(POLICE), "--boundaries", str(BOUNDARIES_GPKG), "--uc", "", "--out",
+                 str(tmp_path / "b.csv")]) == 2

@@ -131,8 +131,25 @@ def load_offences(inputs: str | Path | Sequence[str | Path], study_area: StudyAr
         raise ArgumentError("tolerance", tolerance, "a distance in metres >= 0")
     if postcodes is None and study_area.embedded:
         postcodes = data_dir() / "postcodes.csv"
-    return _geocode.load_offences(inputs, areas=study_area.areas, tolerance=float(tolerance),
-                                  mapping=mapping, now=now, rules=rules, postcodes=postcodes)
+    res = _geocode.load_offences(inputs, areas=study_area.areas, tolerance=float(tolerance),
+                                 mapping=mapping, now=now, rules=rules, postcodes=postcodes)
+    if study_area.embedded:
+        _refuse_real_in_embedded(res, inputs)
+    return res
+
+
+def _refuse_real_in_embedded(res: _geocode.OffencesResult, inputs: Sequence[Path]) -> None:
+    """Real offences (ONS E01/W01 LSOA codes) never go into the embedded synthetic world."""
+    real = 0
+    for frame in (res.offences, res.quarantine):
+        col = "published_lsoa" if "published_lsoa" in frame.columns else None
+        if col is not None:
+            real += int(frame[col].astype(str).str.match(r"^[EW]01\d{6}$").sum())
+    if real:
+        raise InputError(f"{real:,} offences carry real ONS LSOA codes (E01/W01...): they are real data, and "
+                         "the embedded synthetic boundaries would mix the two worlds. Pass your force's "
+                         "boundaries (--boundaries PATH) instead of --embedded",
+                         path=inputs[0] if len(inputs) == 1 else None)
 
 
 def time_resolution(offences: pd.DataFrame) -> str:

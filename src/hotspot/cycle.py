@@ -710,7 +710,7 @@ def _headline(ctx: _Context, now: pd.DataFrame, last: pd.DataFrame | None) -> di
     return {
         f"{ctx.selection_label()}, recorded (incl. no location)" if recorded is not located
         else ctx.selection_label(): recorded,
-        "Robbery": pair(lambda d: int((d["crime_type"] == "Robbery").sum())),
+        "Robbery (with a location)": pair(lambda d: int((d["crime_type"] == "Robbery").sum())),
         "Knife-enabled serious violence": (f"{NOT_AVAILABLE} (police.uk has no knife flag)",),
         "Domestic serious violence": (f"{NOT_AVAILABLE} (police.uk has no domestic flag)",),
         "Friday/Saturday night (18:00-06:00)": (f"{NOT_AVAILABLE} (police.uk data has no day or hour)",),
@@ -747,7 +747,11 @@ def _briefing(ctx: _Context, folder: Path, top: pd.DataFrame, handling: str, thr
     if ctx.timed:  # months run continuously in a timestamped extract
         trend = off.set_index("occurred_at").resample("MS").size()
     else:  # a month with no published data is a gap in the line (NaN), never a zero
+        key = "selected" if ctx.cfg.hotspots["serious_only"] else "recorded"
+        recorded = {m["month"]: m.get(key) for m in ctx.audit().get("monthly", [])}
         by_month = off["month"].astype(str).value_counts()
+        if recorded and not ctx.public:  # recorded totals, No Location rows included
+            by_month = pd.Series({m: v for m, v in recorded.items() if v is not None})
         months = pd.period_range(ctx.months()["present"][0], ctx.months()["present"][-1], freq="M")
         trend = pd.Series([by_month.get(str(m), np.nan) if str(m) not in ctx.months()["missing"] else np.nan
                            for m in months], index=months.to_timestamp(), dtype=float)
@@ -775,8 +779,11 @@ def _briefing(ctx: _Context, folder: Path, top: pd.DataFrame, handling: str, thr
               f"Gi* on {hsj['gistar'].get('cell', '')} m cells with a {hsj['gistar'].get('distance', '')} m "
               f"distance band, {hsj['gistar'].get('fdr', '')} false-discovery-rate correction; KDE "
               f"{hsj['kde'].get('kernel', '')} kernel, bandwidth {hsj['kde'].get('bandwidth', 0):.0f} m "
-              f"({hsj['kde'].get('bandwidth_rule', '')}); {emerging_text}; forecasts from a Poisson "
-              f"gradient-boosting model trained on the data before the cycle's end.")
+              f"({hsj['kde'].get('bandwidth_rule', '')}); {emerging_text}; " +
+              ("forecasts from a Poisson gradient-boosting model trained on the data before the cycle's end."
+               if ctx.timed else f"forecasts of whole months from the published months before them "
+               f"({fc.get('model', '')}: recency-weighted, spatially smoothed counts chosen by temporal "
+               f"cross-validation; no interval and no day or hour split: {NO_HOURS})."))
     last_label = (f"last cycle {per['prev_start'].date()} to {per['prev_end'].date()}" if ctx.timed else
                   f"last cycle {_month_label(per['prev_end'].to_period('M'))}"
                   + (" not published" if last_missing else ""))

@@ -276,10 +276,12 @@ def by_imd_decile(offences: pd.DataFrame, areas: "Areas", imd: pd.DataFrame, *,
     g = p.groupby("imd_decile")
     out = pd.DataFrame({"lsoas": g.size(), "population": g["population"].sum(min_count=1),
                         "offences": g["offences"].sum(), "serious_violence": g["serious_violence"].sum(),
-                        "knife": g["knife"].sum()})
+                        "knife": g["knife"].sum(min_count=1)})
     out = out.reindex(pd.RangeIndex(1, 11, name="imd_decile"))
-    out[["lsoas", "offences", "serious_violence", "knife"]] = \
-        out[["lsoas", "offences", "serious_violence", "knife"]].fillna(0).astype(int)
+    out[["lsoas", "offences", "serious_violence"]] = \
+        out[["lsoas", "offences", "serious_violence"]].fillna(0).astype(int)
+    # knife counts stay unknown (NaN) where the data carry no knife flag (police.uk), never 0
+    out["knife"] = out["knife"].fillna(0).astype(int) if p["knife"].notna().all() else out["knife"].astype(float)
     pop = out["population"].where(out["population"] > 0)
     out["offences_per_1000"] = out["offences"] / pop * 1000.0
     out["sv_per_1000"] = out["serious_violence"] / pop * 1000.0

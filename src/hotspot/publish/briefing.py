@@ -125,7 +125,8 @@ def trend_png(series: pd.Series, *, restrictions: pd.DataFrame | None = None,
             label = str(r.state).replace("_", " ") if r.state not in seen else None
             seen.add(r.state)
             ax.axvspan(r.start, r.end, color=colour, alpha=0.6, lw=0, label=label)
-    ax.plot(s.index, s.to_numpy(float), color="#b2182b", lw=1.8, label="offences")
+    # markers too, so that a month between two gaps (NaN: not published) still shows
+    ax.plot(s.index, s.to_numpy(float), color="#b2182b", lw=1.8, marker="o", ms=3, label="offences")
     ax.set_title(title)
     ax.set_ylabel("offences")
     ax.grid(alpha=.3)
