@@ -119,22 +119,20 @@ def load_offences(inputs: str | Path | Sequence[str | Path], study_area: StudyAr
         reason and original values) and ``report`` (counts that reconcile per file).
     """
     _require_study_area(study_area)
-    if isinstance(inputs, (str, Path)):
-        inputs = [inputs]
-    inputs = [Path(p) for p in inputs]
-    if not inputs:
+    paths = [Path(inputs)] if isinstance(inputs, (str, Path)) else [Path(p) for p in inputs]
+    if not paths:
         raise ArgumentError("inputs", [], "at least one offence file or folder")
-    for p in inputs:
+    for p in paths:
         if not p.exists():
             raise InputError("offence input not found; check the path", path=p)
     if not (isinstance(tolerance, (int, float)) and np.isfinite(tolerance) and tolerance >= 0):
         raise ArgumentError("tolerance", tolerance, "a distance in metres >= 0")
     if postcodes is None and study_area.embedded:
         postcodes = data_dir() / "postcodes.csv"
-    res = _geocode.load_offences(inputs, areas=study_area.areas, tolerance=float(tolerance),
+    res = _geocode.load_offences(paths, areas=study_area.areas, tolerance=float(tolerance),
                                  mapping=mapping, now=now, rules=rules, postcodes=postcodes)
     if study_area.embedded:
-        _refuse_real_in_embedded(res, inputs)
+        _refuse_real_in_embedded(res, paths)
     return res
 
 
@@ -252,13 +250,22 @@ def _xy(offences: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return x[ok], y[ok]
 
 
-def _positive(name: str, value: Any, *, allow_none: bool = False) -> float | None:
-    if value is None and allow_none:
-        return None
+def _positive(name: str, value: Any) -> float:
+    """A finite number of metres > 0, or an ArgumentError naming the argument."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not np.isfinite(value) or value <= 0:
-        raise ArgumentError(name, value, "a number of metres > 0" + (" (or None for the default)" if allow_none else ""))
+        raise ArgumentError(name, value, "a number of metres > 0")
     return float(value)
+
+
+def _positive_or_none(name: str, value: Any) -> float | None:
+    """As :func:`_positive`, None meaning "the default rule"."""
+    if value is None:
+        return None
+    try:
+        return _positive(name, value)
+    except ArgumentError:
+        raise ArgumentError(name, value, "a number of metres > 0 (or None for the default)") from None
 
 
 # ---- hotspots -------------------------------------------------------------------------------
@@ -294,8 +301,8 @@ def kde(offences: pd.DataFrame, study_area: StudyArea, *, cell: float | None = 1
     .. [1] Silverman, B. W. (1986). *Density Estimation for Statistics and Data Analysis*.
     """
     _require_study_area(study_area)
-    cell = _positive("cell", cell, allow_none=True)
-    bandwidth = _positive("bandwidth", bandwidth, allow_none=True)
+    cell = _positive_or_none("cell", cell)
+    bandwidth = _positive_or_none("bandwidth", bandwidth)
     if kernel not in KERNELS:
         raise ArgumentError("kernel", kernel, "one of " + ", ".join(KERNELS))
     x, y = _xy(offences)
@@ -372,8 +379,8 @@ def gistar(offences: pd.DataFrame, study_area: StudyArea, *, cell: float | None 
        distributional issues and an application. *Geographical Analysis* 27(4), 286-306.
     """
     _require_study_area(study_area)
-    cell = _positive("cell", cell, allow_none=True)
-    distance = _positive("distance", distance, allow_none=True)
+    cell = _positive_or_none("cell", cell)
+    distance = _positive_or_none("distance", distance)
     if isinstance(permutations, bool) or not isinstance(permutations, (int, np.integer)) or permutations < 0:
         raise ArgumentError("permutations", permutations, "a whole number >= 0 (999 is usual)")
     fdr = {"by": "bh_dependence"}.get(fdr, fdr)
@@ -537,7 +544,7 @@ def forecast(offences: pd.DataFrame, study_area: StudyArea, *, origin: Any, hori
         layer = _unit_layer(study_area, unit, cell, table[["unit", "expected", "q10", "q90", "rank"]])
         layer.attrs.update(table.attrs)
         return (layer, None, None) if return_model else (layer, None)
-    return _models.forecast_next(offences, origin, horizon=horizon, unit=unit, cell=cell,
+    return _models.forecast_next(offences, origin, horizon=n, unit=unit, cell=cell,
                                  areas=study_area.areas, universe=study_area.universe(unit, cell=cell),
                                  model=model, covariates=covariates,
                                  serious_only=serious_only, seed=seed, return_model=return_model)
@@ -568,7 +575,7 @@ def backtest(offences: pd.DataFrame, study_area: StudyArea, *, unit: str = "cell
         panel = monthly_panel(sel, study_area.universe(unit, cell=cell), months_present=months)
         return _monthly.monthly_backtest(panel, horizon=f"{n}M")
     return _backtest.rolling_origin(offences, study_area.universe(unit, cell=cell), folds=int(folds),
-                                    horizon=horizon, models=models, covariates=covariates,
+                                    horizon=n, models=models, covariates=covariates,
                                     serious_only=serious_only, seed=seed, client=client)
 
 

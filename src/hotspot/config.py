@@ -114,7 +114,7 @@ class CycleConfig:
                                               "forecast", "routes", "outputs")}
 
 
-_CHOICES = {
+_CHOICES: dict[tuple[str, str], set[Any]] = {
     ("hotspots", "kernel"): {"quartic", "gaussian", "epanechnikov", "uniform"},
     ("hotspots", "fdr"): {"bh", "by", "none"},
     ("emerging", "step"): {"week", "month"},

@@ -507,7 +507,7 @@ def stage_profiles(ctx: _Context, folder: Path) -> None:
         table = day_hour_table(year)
         write_csv(folder / "day_hour.csv", table.reset_index())
         heatmap_figure(table, folder / "day_hour.png", title="Serious violence by day and hour, last 52 weeks")
-        windows = format_windows(peak_windows(table, share=0.25))
+        windows: Any = format_windows(peak_windows(table, share=0.25))
         correlation: Any = round(float(shape_correlation(table, reference_profile())), 4)
     else:
         windows, correlation = NO_HOURS, NO_HOURS
@@ -554,7 +554,8 @@ def stage_forecast(ctx: _Context, folder: Path) -> None:
     origin = per["end"] + pd.Timedelta(days=1)
     off = ctx.offences()
     off = off[(ctx.when(off) < origin).to_numpy()]
-    model = load_model(ctx.cfg.path(f["model"])) if f["model"] else None
+    model_path = ctx.cfg.path(f["model"])
+    model = load_model(model_path) if model_path is not None else None
     horizon: Any = f["horizon_days"] if ctx.timed else f"{f['horizon_months']}M"
     start: Any = origin if ctx.timed else origin.to_period("M")
     layer, table = api.forecast(off, ctx.study, origin=start, horizon=horizon, unit=f["unit"],
