@@ -62,18 +62,20 @@ def main(argv: Optional[List[str]] = None) -> int:
 # The commands import the library inside their bodies: it pulls in geopandas, numba and
 # scikit-learn (seconds), and `hotspot --help` must stay instant.
 
-_BOUNDARIES_HELP = ("Boundary file of your force: the ONS LSOA/ward/LA GeoPackage or GeoJSON as "
-                    "published. Required (or --embedded for the synthetic demo world).")
+_BOUNDARIES_HELP = ("Boundary file(s) of your force: the ONS LSOA/ward/LA GeoPackage or GeoJSON as "
+                    "published; repeat the flag for several files. Required (or --embedded for the "
+                    "synthetic demo world).")
 _EMBEDDED_HELP = "Use the embedded synthetic boundaries (the demo world) instead of --boundaries."
 _INPUTS_HELP = ("Offence files or folders: police.uk CSV/folder/zip, timestamped extract (CSV, CSV.gz, "
                 "GeoPackage), canonical CSV, or a GeoPackage written by `hotspot geocode`.")
 
 
-def _study(boundaries: Optional[Path], embedded: bool):
+def _study(boundaries: Optional[List[Path]], embedded: bool):
     """The study area of a command: the user's boundaries, or the embedded world when asked."""
     from hotspot import api
     from hotspot.errors import ArgumentError
 
+    boundaries = list(boundaries) if boundaries else None
     if boundaries is None and not embedded:
         raise ArgumentError("--boundaries", None, "your force's boundary file (ONS LSOA/ward/LA "
                             "GeoPackage or GeoJSON), or --embedded for the synthetic demo world")
@@ -137,7 +139,7 @@ def geocode_cmd(
     report: Optional[Path] = typer.Option(None, "--report", help="JSON report (default: OUT with .report.json)."),
     quarantine: Optional[Path] = typer.Option(None, "--quarantine",
                                               help="Quarantine CSV (default: OUT with .quarantine.csv)."),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
     tolerance: float = typer.Option(50.0, "--tolerance", help="Metres outside every polygon within which "
                                     "a point takes the nearest area."),
@@ -187,7 +189,7 @@ def kde_cmd(
     date_to: Optional[str] = typer.Option(None, "--to", help="Last date included (YYYY-MM-DD)."),
     serious_only: bool = typer.Option(True, "--serious-only/--all", help="Only serious violence "
                                       "(default) or every offence."),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
     truncate: float = typer.Option(3.0, "--truncate", help="Gaussian only: support in bandwidths."),
     rate: bool = typer.Option(False, "--rate/--density", help="Write offences per 1,000 residents "
@@ -243,7 +245,7 @@ def gistar_cmd(
     date_to: Optional[str] = typer.Option(None, "--to", help="Last date included (YYYY-MM-DD)."),
     serious_only: bool = typer.Option(True, "--serious-only/--all", help="Only serious violence "
                                       "(default) or every offence."),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
 ) -> None:
     """Getis-Ord Gi* hot and cold spots of offence counts on a grid, FDR-adjusted (ArcGIS Gi_Bin classes)."""
@@ -292,7 +294,7 @@ def emerging_cmd(
     cube_out: Optional[Path] = typer.Option(None, "--cube", help="Also write the count cube and per-step "
                                             "Gi* results to this NetCDF file."),
     all_offences: bool = typer.Option(False, "--all", help="Use every offence, not only serious violence."),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
     alpha: float = typer.Option(0.1, "--alpha", help="Significance of a hot/cold bin (0.1 = 90%)."),
     patterns_only: bool = typer.Option(False, "--patterns-only", help="Write only cells with a pattern "
@@ -337,7 +339,7 @@ def profile_cmd(
     share: float = typer.Option(0.5, "--share", help="Peak windows hold this share of the offences (0-1]."),
     max_gap: int = typer.Option(0, "--max-gap", help="Join peak windows separated by at most this many "
                                 "quieter hours."),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
     reference: Optional[Path] = typer.Option(None, "--reference", help="Reference day x hour CSV "
                                              "(default: data/reference/serious_violence_day_hour.csv)."),
@@ -420,7 +422,7 @@ def areas_cmd(
                                           "(LSOA11CD, LSOA21CD) for 2011-coded IMD with 2021 boundaries."),
     by_decile: Optional[Path] = typer.Option(None, "--by-decile", help="Also write the table by IMD "
                                              "decile to this CSV."),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
 ) -> None:
     """Area profiles: offences, serious violence, knife crime, rates per 1,000 and per UC household, IMD."""
@@ -512,8 +514,10 @@ def _read_covariates(path):
 def forecast_cmd(
     inputs: List[Path] = typer.Argument(..., help=_INPUTS_HELP),
     origin: str = typer.Option(..., "--from", help="First forecast day, YYYY-MM-DD (uses only "
-                               "offences before it)."),
-    horizon: int = typer.Option(7, "--horizon", help="Days to forecast: 7 or 28."),
+                               "offences before it); for month-only police.uk data the first month, "
+                               "YYYY-MM (it may follow a gap: data through June, --from 2025-08)."),
+    horizon: str = typer.Option("7", "--horizon", help="Days to forecast (7 or 28) for timestamped data; "
+                                "whole months for police.uk data, e.g. 2M."),
     unit: str = typer.Option("cell", "--unit", help=_UNIT_HELP),
     cell: float = typer.Option(250.0, "--cell", help="Cell size in metres (unit=cell)."),
     out: Path = typer.Option(..., "--out", help="GeoPackage to write (layer 'forecast'); the day x hour "
@@ -526,10 +530,10 @@ def forecast_cmd(
                                       "serious violence."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the model."),
     covariates: Optional[Path] = typer.Option(None, "--covariates", help=_COV_HELP),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
 ) -> None:
-    """Forecast expected serious violence per unit for the next 7 or 28 days (with q10/q90)."""
+    """Forecast expected violence per unit: 7 or 28 days (with q10/q90), or whole months for police.uk."""
     from hotspot import api
     from hotspot.forecast.persist import load_model, save_model
     from hotspot.io import write_csv, write_gpkg
@@ -544,17 +548,20 @@ def forecast_cmd(
                                         covariates=_read_covariates(covariates), return_model=True)
     write_gpkg(out, {"forecast": layer})
     dh = out.with_suffix(".day_hour.csv")
-    write_csv(dh, table)
+    if table is not None:
+        write_csv(dh, table)
     if save is not None:
         save_model(fitted, save, name=save.stem,
                    extra={"unit": unit, "cell": cell if unit == "cell" else None})
         typer.echo(f"saved model {save} and {save.stem}.card.json")
-    typer.echo(f"forecast {horizon} days from {origin} for {len(layer):,} {unit} units; "
-               f"expected total {layer['expected'].sum():.1f}")
+    span = f"{horizon} from {origin}" if table is None else f"{horizon} days from {origin}"
+    typer.echo(f"forecast {span} for {len(layer):,} {unit} units; expected total {layer['expected'].sum():.1f}")
     for _, r in layer.head(5).iterrows():
-        typer.echo(f"  #{r['rank']}: {r['unit']}  expected {r['expected']:.2f} "
-                   f"(q10 {r['q10']:.0f}, q90 {r['q90']:.0f})")
-    typer.echo(f"wrote {out} (layer 'forecast') and {dh}")
+        interval = "no interval" if r["q10"] != r["q10"] else f"q10 {r['q10']:.0f}, q90 {r['q90']:.0f}"
+        typer.echo(f"  #{r['rank']}: {r['unit']}  expected {r['expected']:.2f} ({interval})")
+    if table is None:
+        typer.echo("day x hour split: not available in police.uk data (months only)")
+    typer.echo(f"wrote {out} (layer 'forecast')" + (f" and {dh}" if table is not None else ""))
 
 
 @app.command("backtest")
@@ -563,7 +570,8 @@ def backtest_cmd(
     unit: str = typer.Option("cell", "--unit", help=_UNIT_HELP),
     cell: float = typer.Option(250.0, "--cell", help="Cell size in metres (unit=cell)."),
     folds: int = typer.Option(26, "--folds", help="Number of weekly forecast origins."),
-    horizon: int = typer.Option(7, "--horizon", help="Days forecast at each origin: 7 or 28."),
+    horizon: str = typer.Option("7", "--horizon", help="Days forecast at each origin (7 or 28); whole "
+                                "months for police.uk data (1M: monthly origins)."),
     models: str = typer.Option("gbm,last4,seasonal_naive,kde,prospective,counting,kde_exp,sepp", "--models",
                                help="Comma-separated models: gbm, last4, seasonal_naive, kde, prospective, "
                                     "counting, kde_exp, sepp."),
@@ -573,10 +581,12 @@ def backtest_cmd(
                                       "serious violence."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the learned model."),
     covariates: Optional[Path] = typer.Option(None, "--covariates", help=_COV_HELP),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
 ) -> None:
     """Rolling-origin backtest: hit rate, PAI, PEI* at 1/5/10% of area, deviance and MAE."""
+    import pandas as pd
+
     from hotspot import api
 
     sa = _study(boundaries, embedded)
@@ -584,6 +594,15 @@ def backtest_cmd(
     names = [m.strip() for m in models.split(",") if m.strip()]
     res = api.backtest(offences, sa, unit=unit, cell=cell, folds=folds, horizon=horizon, models=names,
                        serious_only=not all_offences, seed=seed, covariates=_read_covariates(covariates))
+    if isinstance(res, pd.DataFrame):  # monthly origins (police.uk): the per-origin table
+        from hotspot.io import write_json
+
+        summary = res.groupby("model")[[c for c in res.columns if c.startswith(("pai_", "hit_rate_"))]].mean()
+        write_json(out, {"meta": {"unit": unit, "horizon": horizon, "origins": sorted(res["origin"].astype(str).unique())},
+                         "models": summary.round(4).to_dict("index"), "folds": res.to_dict("records")})
+        typer.echo(summary.round(3).to_string())
+        typer.echo(f"wrote {out}")
+        return
     res.to_json(out)
     if chart is not None:
         res.chart(chart)
@@ -608,7 +627,7 @@ def scenario_cmd(
                              "offences (effects in OUT.effects.csv, metadata in OUT.json)."),
     backtest: bool = typer.Option(False, "--backtest", help="Also score the method on the 4 July 2020 "
                                   "reopening vs naive forecasts (OUT.backtest.csv)."),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
 ) -> None:
     """Expected violence after a reopening, relative to the same weeks of 2019."""
@@ -672,7 +691,7 @@ def map_cmd(
     forecast: Optional[Path] = typer.Option(None, "--forecast", help="GeoPackage of units with expected, q10, q90."),
     top: Optional[Path] = typer.Option(None, "--top", help="CSV of top hotspots (rank, name, count, "
                                        "count_last, trend, peak_window, main_types, imd_decile, x, y)."),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
+    boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
     lsoa_stats: Optional[Path] = typer.Option(None, "--lsoa-stats", help="CSV: lsoa_code, imd_decile, uc_rate, sv_rate."),
     no_areas: bool = typer.Option(False, "--no-areas", help="Do not load boundaries (no outlines or search)."),
@@ -839,9 +858,10 @@ def run_cmd(
     offences: Optional[List[Path]] = typer.Option(None, "--offences", help="Offence files or folders "
                                                   "(police.uk CSVs/folders/zips, extracts); repeat the flag "
                                                   "for several. Overrides [inputs] offences."),
-    boundaries: Optional[Path] = typer.Option(None, "--boundaries", help="Boundary GeoPackage/GeoJSON as "
-                                              "published by ONS (LSOA, ward or beat, LA layers found by "
-                                              "their fields). Overrides [inputs] boundaries."),
+    boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help="Boundary GeoPackage/GeoJSON "
+                                                    "as published by ONS (LSOA, ward or beat, LA layers found "
+                                                    "by their fields); repeat for several files. Overrides "
+                                                    "[inputs] boundaries."),
     imd: Optional[Path] = typer.Option(None, "--imd", help="IoD2019 File 1, 2 or 7 CSV as published."),
     uc: Optional[Path] = typer.Option(None, "--uc", help="DWP Stat-Xplore CSV: households on UC by LSOA."),
     population: Optional[Path] = typer.Option(None, "--population", help="Population by LSOA (ONS, or "
@@ -870,9 +890,10 @@ def run_cmd(
     inputs: dict = {}
     if offences:
         inputs["offences"] = [_abs(p) for p in offences]
-    for key, p in (("boundaries", boundaries), ("postcodes", postcodes)):
-        if p is not None:
-            inputs[key] = _abs(p)
+    if boundaries:
+        inputs["boundaries"] = [_abs(p) for p in boundaries]
+    if postcodes is not None:
+        inputs["postcodes"] = _abs(postcodes)
     cov = {k: _abs(p) for k, p in (("imd", imd), ("uc_lsoa", uc), ("population", population),
                                    ("lookup", lookup)) if p is not None}
     overrides = {k: v for k, v in (("inputs", inputs), ("covariates", cov)) if v}

@@ -32,7 +32,7 @@ embedded = false         # true: the embedded synthetic offences, boundaries and
 offences = []            # offence files/folders (police.uk CSVs/folders/zips, extracts)
 mapping = ""             # TOML column mapping for extracts with unusual column names
 rules = ""               # TOML serious-violence rules ("" = defaults, see docs/serious_violence.md)
-boundaries = ""          # boundary GeoPackage/GeoJSON: ONS LSOA, ward or beat, LA layers
+boundaries = []          # boundary GeoPackages/GeoJSON as published: ONS LSOA, ward or beat, LA layers
 postcodes = ""           # ONSPD-shaped postcode lookup
 tolerance_m = 50.0       # points this close outside every area take the nearest
 now = ""                 # dates after this are "future" (YYYY-MM-DD); "" = today
@@ -158,6 +158,8 @@ def validate(raw: dict, *, source: str = "", base_dir: Path | None = None) -> Cy
             if key not in dsec:
                 raise ConfigError(f"unknown key; valid keys in [{section}] are {', '.join(dsec)}",
                                   key=name, path=source or None)
+            if (section, key) == ("inputs", "boundaries") and isinstance(value, str):
+                value = [value] if value else []  # one file may be given as a string
             want = type(dsec[key])
             ok = isinstance(value, want) and not (want is int and isinstance(value, bool))
             if want is float and isinstance(value, int) and not isinstance(value, bool):
@@ -183,9 +185,10 @@ def validate(raw: dict, *, source: str = "", base_dir: Path | None = None) -> Cy
             or not (49 < start[0] < 61 and -9 < start[1] < 2.5)):
         raise ConfigError(f"got {start!r}; it must be [latitude, longitude] in England or Wales, "
                           f"e.g. [51.4545, -2.5879]", key="routes.start", path=source or None)
-    if not all(isinstance(p, str) for p in merged["inputs"]["offences"]):
-        raise ConfigError("must be a list of file or folder paths (strings)", key="inputs.offences",
-                          path=source or None)
+    for key in ("offences", "boundaries"):
+        if not all(isinstance(p, str) for p in merged["inputs"][key]):
+            raise ConfigError("must be a list of file or folder paths (strings)", key=f"inputs.{key}",
+                              path=source or None)
     return CycleConfig(**merged, base_dir=base_dir or Path.cwd(), source=source)
 
 

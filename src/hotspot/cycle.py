@@ -139,17 +139,20 @@ class _Context:
         for p in self.inputs:
             if not p.exists():
                 raise InputError("offence input not found; fix --offences or [inputs] offences", path=p)
-        bnd = cfg.path(inp["boundaries"])
-        if bnd is None and not self.embedded:
+        bnd = [p for p in (cfg.path(b) for b in inp["boundaries"]) if p is not None]
+        if not bnd and not self.embedded:
             raise ConfigError("no boundaries: pass --boundaries PATH (the ONS LSOA/ward/LA GeoPackage "
                               "or GeoJSON files of your force) or set [inputs] boundaries; the embedded "
                               "synthetic boundaries are used only by `hotspot demo`",
                               key="inputs.boundaries", path=cfg.source or None)
-        if bnd is not None and self.embedded:
+        if bnd and self.embedded:
             raise ConfigError("embedded = true uses the embedded synthetic boundaries; remove "
                               "[inputs] boundaries or set embedded = false", key="inputs.embedded",
                               path=cfg.source or None)
-        self.boundaries = bnd or data_dir() / "boundaries.gpkg"
+        for p in bnd:
+            if not p.exists():
+                raise InputError("boundary file not found; fix --boundaries or [inputs] boundaries", path=p)
+        self.boundaries: list[Path] = bnd or [data_dir() / "boundaries.gpkg"]
         self.postcodes = cfg.path(inp["postcodes"]) or (data_dir() / "postcodes.csv" if self.embedded else None)
         cov = cfg.covariates
 
@@ -169,7 +172,7 @@ class _Context:
         self.scheduler = "single process"
 
     def input_paths(self) -> list[Path]:
-        paths = [*self.inputs, self.boundaries, self.postcodes, self.imd_path, self.uc_path, self.pop_path,
+        paths = [*self.inputs, *self.boundaries, self.postcodes, self.imd_path, self.uc_path, self.pop_path,
                  self.lookup_path, *self.extra]
         return [p for p in paths if p is not None]
 
