@@ -143,6 +143,20 @@ def _quarantine_rows(df: pd.DataFrame, reason: str, detail: pd.Series | str) -> 
     return q.reset_index(drop=True)
 
 
+def refuse_embedded_for_real(df: pd.DataFrame) -> None:
+    """Raise when real offences would be placed on the embedded synthetic boundaries.
+
+    Real police.uk rows carry police.uk's own LSOA codes (``published_lsoa``: ``E01``/``W01``); the
+    embedded world uses ``X01`` codes. Mixing them silently put real offences in ``X01`` LSOAs.
+    """
+    pub = df["published_lsoa"].astype(str) if "published_lsoa" in df else pd.Series(dtype=str)
+    if pub.str.match(r"^[EW]01").any():
+        raise InputError("these are real police.uk offences (LSOA codes such as "
+                         f"{pub[pub.str.match(r'^[EW]01')].iloc[0]}) and no boundaries were given; pass the "
+                         "ONS boundary files with --boundaries PATH (the embedded synthetic boundaries are "
+                         "only for `hotspot demo` or when named explicitly)")
+
+
 def geocode(df: pd.DataFrame, areas: Areas | None = None, *, tolerance: float = 50.0,
             postcodes: pd.DataFrame | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Add ``lsoa_code, beat_code, la_code, geocode_method`` and BNG point geometry.
@@ -153,7 +167,8 @@ def geocode(df: pd.DataFrame, areas: Areas | None = None, *, tolerance: float = 
         Offences with ``easting``/``northing`` in EPSG:27700 (NaN where unknown) and optionally
         ``postcode``.
     areas : Areas, optional
-        Boundary layers (default: the embedded ones).
+        Boundary layers (default: the embedded ones, refused for real police.uk rows: see
+        :func:`refuse_embedded_for_real`).
     tolerance : float
         Metres beyond the outermost polygon within which a point takes the nearest area.
     postcodes : DataFrame, optional
@@ -167,6 +182,8 @@ def geocode(df: pd.DataFrame, areas: Areas | None = None, *, tolerance: float = 
         Rows that could not be placed, with ``reason`` ``outside_study_area``,
         ``unknown_postcode`` or ``missing_coordinates``.
     """
+    if areas is None:
+        refuse_embedded_for_real(df)
     areas = areas or load_areas()
     work = df.copy()
     for col in ("easting", "northing"):
