@@ -68,3 +68,18 @@ def test_without_lookup_only_unchanged_codes_match(real):
     # 2011 codes that are also 2021 codes: the README's 974 unchanged pairs
     assert c["imd_decile"].notna().sum() == 974
     assert any("--lookup" in n for n in c.attrs["notes"])
+
+
+def test_real_area_profiles_knife_not_available(real):
+    from hotspot.covariates.profiles import area_profile
+    from hotspot.geography.geocode import load_offences
+    from tests.realdata import POLICE
+
+    areas = read_boundaries(BOUNDARIES_GPKG)
+    off = load_offences(POLICE, areas=areas, now="2025-12-31").offences
+    for level, n in (("lsoa", 1038), ("beat", 185), ("la", 5)):
+        p = area_profile(off, areas, imd=read_imd(IMD_FILE1), lookup=read_lsoa_lookup(LOOKUP),
+                         population=read_population(IMD_FILE6), level=level)
+        assert len(p) == n and p["offences"].sum() == len(off)
+        assert p["serious_violence"].sum() == off["serious_violence"].sum()
+        assert p["knife"].isna().all() and p["knife_sv_per_1000"].isna().all()  # not available, not 0

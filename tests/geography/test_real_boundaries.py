@@ -26,6 +26,7 @@ def test_merged_gpkg_with_ons_layer_names(gpkg_areas):
     assert a.lsoa["beat_code"].notna().all() and a.lsoa["beat_code"].isin(set(a.beat["beat_code"])).all()
     assert set(a.lsoa["la_code"]) == {"E06000022", "E06000023", "E06000024", "E06000025", "E06000066"}
     assert a.force.area.sum() / 1e6 == pytest.approx(4784, abs=1)
+    assert "wards stand in for police beats" in a.describe() and "1,038" in a.describe()
 
 
 def test_lsoa_to_ward_is_the_largest_overlap(gpkg_areas, real):

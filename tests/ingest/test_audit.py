@@ -89,3 +89,10 @@ def test_degenerate_timestamps_are_unknown():
     real = off.assign(occurred_at=pd.date_range("2024-03-02 01:17", periods=10, freq="29h"))
     b = audit_offences(real, q)
     assert b["time"]["resolution"] == "exact" and apply_time_audit(real, b) is real
+
+
+def test_real_offences_without_boundaries_are_refused(tmp_path):
+    from hotspot.errors import InputError
+
+    with pytest.raises(InputError, match="real police.uk offences.*--boundaries"):
+        load_offences(_files(tmp_path), now="2025-12-31")

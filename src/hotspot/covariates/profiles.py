@@ -216,8 +216,8 @@ def _wmean(values: pd.Series, weights: pd.Series) -> float:
 def _aggregate(prof: pd.DataFrame, key: str) -> pd.DataFrame:
     g = prof.groupby(key, sort=True)
     out = pd.DataFrame({"lsoas": g.size()})
-    for col in COUNT_COLUMNS:
-        out[col] = g[col].sum()
+    for col in COUNT_COLUMNS:  # knife counts stay NaN (not available) where no flag is known
+        out[col] = g[col].sum(min_count=1) if prof[col].isna().any() else g[col].sum()
     for col in ("population", "households", "uc_households"):
         if col in prof:
             out[col] = g[col].sum(min_count=1)

@@ -107,6 +107,30 @@ class Areas:
         """Study-area bounds (minx, miny, maxx, maxy) in metres."""
         return tuple(float(v) for v in self.force.total_bounds)
 
+    def describe(self) -> str:
+        """One sentence for briefings and manifests: what each level is and where it came from."""
+        prov = self.provenance or {}
+
+        def part(level: str, what: str, layer) -> str:
+            p = prov.get(level, {})
+            src = ", ".join(sorted({Path(f).name for f in p.get("files", [])})) or p.get("source", "")
+            year = p.get("code_year")
+            n = 0 if layer is None else len(layer)
+            return f"{what}{f' {year}' if year else ''}: {n:,}" + (f" ({src})" if src else "")
+
+        beats = {"beat": "beats", "ward": "wards", "lsoa": "beats"}.get(self.beat_source, "beats")
+        bits = [part("lsoa", "LSOAs", self.lsoa), part("beat", beats, self.beat),
+                part("la", "local authorities", self.la)]
+        nest = prov.get("nesting", {})
+        if self.beat_source == "ward":
+            bits.append("wards stand in for police beats (no neighbourhood boundaries given)")
+        elif self.beat_source == "lsoa":
+            bits.append("no beat or ward boundaries given: each LSOA is its own beat")
+        if str(nest.get("lsoa_beat", "")).startswith("overlay"):
+            bits.append("LSOAs assigned to beats by largest overlap")
+        head = "Embedded synthetic boundaries (not real places)" if self.embedded else "Boundaries"
+        return f"{head}: " + "; ".join(bits) + "."
+
     @property
     def beat_label(self) -> str:
         """How outputs should name the beat level (e.g. ``"ward (standing in for beats)"``)."""

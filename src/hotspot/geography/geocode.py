@@ -99,16 +99,70 @@ def normalise_postcode(values: pd.Series) -> pd.Series:
     return s.where(s.str.len() > 0)
 
 
-def read_postcodes(path: str | Path | None = None) -> pd.DataFrame:
-    """Read an ONSPD-shaped postcode lookup.
+#: OS Code-Point Open CSVs have no header row; these are its columns (Doc/Code-Point_Open_Column_Headers.csv).
+CODEPOINT_COLUMNS = ["PC", "PQ", "EA", "NO", "CY", "RH", "LH", "CC", "DC", "WC"]
+_POSTCODE = r"^[A-Z]{1,2}[0-9][0-9A-Z]? ?[0-9][A-Z]{2}$"
 
-    Columns: ``pcds`` (or ``pcd``) and either ``oseast1m``/``osnrth1m`` (BNG metres) or
+
+def _is_codepoint(path: Path) -> bool:
+    """A headerless CSV whose first cell is a postcode and 3rd/4th cells whole metres (Code-Point Open)."""
+    import csv
+    import gzip
+
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+        first = next(csv.reader(fh), [])
+    return (len(first) >= 4 and bool(pd.Series([first[0].strip().upper()]).str.match(_POSTCODE).iat[0])
+            and first[2].strip().isdigit() and first[3].strip().isdigit())
+
+
+def read_codepoint(paths) -> pd.DataFrame:
+    """Read OS Code-Point Open CSVs (one per postcode area, no header, eastings/northings in BNG).
+
+    Postcodes without coordinates (positional quality 90: easting and northing 0) are dropped.
+    Returns ``postcode_key, easting, northing`` indexed by ``postcode_key``.
+
+    References
+    ----------
+    .. [1] Ordnance Survey. *Code-Point Open user guide and technical specification.*
+    """
+    frames = []
+    for p in paths:
+        df = pd.read_csv(p, header=None, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        df = df.iloc[:, :len(CODEPOINT_COLUMNS)]
+        df.columns = CODEPOINT_COLUMNS[:df.shape[1]]
+        frames.append(df)
+    df = pd.concat(frames, ignore_index=True)
+    e = pd.to_numeric(df["EA"], errors="coerce")
+    n = pd.to_numeric(df["NO"], errors="coerce")
+    ok = (e > 0) & (n > 0)
+    out = pd.DataFrame({"postcode_key": normalise_postcode(df["PC"]), "easting": e.where(ok),
+                        "northing": n.where(ok)})
+    return out.dropna().drop_duplicates("postcode_key").set_index("postcode_key")
+
+
+def read_postcodes(path: str | Path | None = None) -> pd.DataFrame:
+    """Read a postcode lookup: ONSPD-shaped, or OS Code-Point Open as published.
+
+    ONSPD columns: ``pcds`` (or ``pcd``) and either ``oseast1m``/``osnrth1m`` (BNG metres) or
     ``lat``/``long``. ONSPD's "no grid reference" values (lat 99.999999, empty eastings) are
-    dropped. Returns ``postcode_key, easting, northing`` indexed by ``postcode_key``.
+    dropped. Code-Point Open (headerless ``PC, PQ, EA, NO, ...`` CSVs, ``.csv`` or ``.csv.gz``; a
+    folder of them) is recognised from its content. Returns ``postcode_key, easting, northing``
+    indexed by ``postcode_key``.
     """
     path = Path(path) if path is not None else data_dir() / "postcodes.csv"
     if not path.exists():
-        raise InputError("postcode lookup not found; pass --postcodes PATH (ONSPD layout)", path=path)
+        raise InputError("postcode lookup not found; pass --postcodes PATH (ONSPD or Code-Point Open)",
+                         path=path)
+    if path.is_dir():
+        files = sorted(f for f in path.iterdir() if f.name.lower().endswith((".csv", ".csv.gz"))
+                       and _is_codepoint(f))
+        if not files:
+            raise InputError("the folder holds no Code-Point Open CSVs (headerless PC, PQ, EA, NO, ...); "
+                             "pass an ONSPD CSV or the Code-Point Open Data/CSV folder", path=path)
+        return read_codepoint(files)
+    if _is_codepoint(path):
+        return read_codepoint([path])
     df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     cols = {c.lower(): c for c in df.columns}
     pc = cols.get("pcds") or cols.get("pcd") or cols.get("postcode")
@@ -143,6 +197,20 @@ def _quarantine_rows(df: pd.DataFrame, reason: str, detail: pd.Series | str) -> 
     return q.reset_index(drop=True)
 
 
+def refuse_embedded_for_real(df: pd.DataFrame) -> None:
+    """Raise when real offences would be placed on the embedded synthetic boundaries.
+
+    Real police.uk rows carry police.uk's own LSOA codes (``published_lsoa``: ``E01``/``W01``); the
+    embedded world uses ``X01`` codes. Mixing them silently put real offences in ``X01`` LSOAs.
+    """
+    pub = df["published_lsoa"].astype(str) if "published_lsoa" in df else pd.Series(dtype=str)
+    if pub.str.match(r"^[EW]01").any():
+        raise InputError("these are real police.uk offences (LSOA codes such as "
+                         f"{pub[pub.str.match(r'^[EW]01')].iloc[0]}) and no boundaries were given; pass the "
+                         "ONS boundary files with --boundaries PATH (the embedded synthetic boundaries are "
+                         "only for `hotspot demo` or when named explicitly)")
+
+
 def geocode(df: pd.DataFrame, areas: Areas | None = None, *, tolerance: float = 50.0,
             postcodes: pd.DataFrame | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Add ``lsoa_code, beat_code, la_code, geocode_method`` and BNG point geometry.
@@ -153,7 +221,8 @@ def geocode(df: pd.DataFrame, areas: Areas | None = None, *, tolerance: float = 
         Offences with ``easting``/``northing`` in EPSG:27700 (NaN where unknown) and optionally
         ``postcode``.
     areas : Areas, optional
-        Boundary layers (default: the embedded ones).
+        Boundary layers (default: the embedded ones, refused for real police.uk rows: see
+        :func:`refuse_embedded_for_real`).
     tolerance : float
         Metres beyond the outermost polygon within which a point takes the nearest area.
     postcodes : DataFrame, optional
