@@ -13,9 +13,9 @@ from hotspot.cli import app
 
 @pytest.fixture
 def patched(monkeypatch, world):
-    import hotspot.geography.geocode as geocode
+    import hotspot.api as api
 
-    monkeypatch.setattr(geocode, "load_offences", lambda inputs, **kw: SimpleNamespace(offences=world))
+    monkeypatch.setattr(api, "load_offences", lambda inputs, study_area, **kw: SimpleNamespace(offences=world))
     return world
 
 
@@ -26,7 +26,7 @@ def test_help_lists_options():
 
 def test_forecast_command(tmp_path, patched):
     out = tmp_path / "f.gpkg"
-    r = CliRunner().invoke(app, ["forecast", "x.csv", "--from", "2021-06-01", "--horizon", "7",
+    r = CliRunner().invoke(app, ["forecast", "--embedded", "x.csv", "--from", "2021-06-01", "--horizon", "7",
                                  "--unit", "cell", "--cell", "250", "--out", str(out),
                                  "--save", str(tmp_path / "m.skops")])
     assert r.exit_code == 0, r.output
@@ -40,7 +40,7 @@ def test_forecast_command(tmp_path, patched):
     assert dh.loc[dh["unit"] == "ALL", "expected"].sum() == pytest.approx(layer["expected"].sum())
     # the saved model reproduces the forecast
     out2 = tmp_path / "g.gpkg"
-    r = CliRunner().invoke(app, ["forecast", "x.csv", "--from", "2021-06-01", "--out", str(out2),
+    r = CliRunner().invoke(app, ["forecast", "--embedded", "x.csv", "--from", "2021-06-01", "--out", str(out2),
                                  "--model", str(tmp_path / "m.skops")])
     assert r.exit_code == 0, r.output
     layer2 = gpd.read_file(out2, layer="forecast")
@@ -48,13 +48,13 @@ def test_forecast_command(tmp_path, patched):
 
 
 def test_backtest_and_scenario_commands(tmp_path, patched):
-    r = CliRunner().invoke(app, ["backtest", "x.csv", "--unit", "cell", "--folds", "2", "--models",
+    r = CliRunner().invoke(app, ["backtest", "--embedded", "x.csv", "--unit", "cell", "--folds", "2", "--models",
                                  "last4,kde", "--out", str(tmp_path / "m.json"),
                                  "--chart", str(tmp_path / "c.png")])
     assert r.exit_code == 0, r.output
     d = json.loads((tmp_path / "m.json").read_text())
     assert set(d["models"]) == {"last4", "kde"} and (tmp_path / "c.png").exists()
-    r = CliRunner().invoke(app, ["scenario", "x.csv", "--reopen", "2021-07-19", "--unit", "cell",
+    r = CliRunner().invoke(app, ["scenario", "--embedded", "x.csv", "--reopen", "2021-07-19", "--unit", "cell",
                                  "--out", str(tmp_path / "s.csv"), "--backtest"])
     assert r.exit_code == 0, r.output
     s = pd.read_csv(tmp_path / "s.csv")
@@ -68,7 +68,7 @@ def test_forecast_with_tampered_model_exits_2(tmp_path, patched, capsys):
     bad = tmp_path / "bad.skops"
     bad.write_bytes(b"PK\x03\x04 not a model")
     (tmp_path / "bad.card.json").write_text('{"sha256": "0000"}')
-    code = main(["forecast", "x.csv", "--from", "2021-06-01", "--out", str(tmp_path / "f.gpkg"),
+    code = main(["forecast", "--embedded", "x.csv", "--from", "2021-06-01", "--out", str(tmp_path / "f.gpkg"),
                  "--model", str(bad)])
     assert code == 2
     assert "SHA-256" in capsys.readouterr().err

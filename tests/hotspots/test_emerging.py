@@ -332,22 +332,22 @@ def test_cli_emerging(tmp_path, monkeypatch):
                         lambda *a, **k: types.SimpleNamespace(offences=off, quarantine=None, report={}))
     out = tmp_path / "emerging.gpkg"
     cube_path = tmp_path / "cube.nc"
-    code = main(["emerging", str(tmp_path / "in.csv"), "--cell", "250", "--distance", "500",
+    code = main(["emerging", "--embedded", str(tmp_path / "in.csv"), "--cell", "250", "--distance", "500",
                  "--out", str(out), "--cube", str(cube_path)])
     assert code == 0
     cells = gpd.read_file(out, layer="emerging")
     assert len(cells) == 12 * 12
     assert set(cells["category"]) <= set(EMERGING_CATEGORIES)
     assert cells["category"].str.contains("hot spot").any()
-    assert main(["emerging", "in.csv", "--patterns-only", "--out", str(tmp_path / "p.gpkg")]) == 0
+    assert main(["emerging", "--embedded", "in.csv", "--patterns-only", "--out", str(tmp_path / "p.gpkg")]) == 0
     only = gpd.read_file(tmp_path / "p.gpkg", layer="emerging")
     assert len(only) == (cells["category"] != "no pattern detected").sum()
     with xr.open_dataset(cube_path) as ds:
         assert float(ds["count"].sum()) == int(off["serious_violence"].sum())
     # weekly steps are refused for month-only data with exit code 2
     off.loc[:, "occurred_at"] = pd.NaT
-    assert main(["emerging", "x.csv", "--out", str(tmp_path / "b.gpkg")]) == 2
-    assert main(["emerging", "x.csv", "--step", "month", "--out", str(tmp_path / "b.gpkg")]) == 0
+    assert main(["emerging", "--embedded", "x.csv", "--out", str(tmp_path / "b.gpkg")]) == 2
+    assert main(["emerging", "--embedded", "x.csv", "--step", "month", "--out", str(tmp_path / "b.gpkg")]) == 0
 
 
 @pytest.mark.slow

@@ -212,13 +212,13 @@ def test_cli_kde_writes_grid_with_filters(tmp_path, suffix, capsys):
     src = tmp_path / "off.gpkg"
     df = _geocoded_gpkg(src)
     out = tmp_path / f"kde{suffix}"
-    rc = main(["kde", str(src), "--cell", "100", "--bandwidth", "250", "--extent", "points",
+    rc = main(["kde", "--embedded", str(src), "--cell", "100", "--bandwidth", "250", "--extent", "points",
                "--from", "2024-03-01", "--to", "2024-08-31", "--out", str(out)])
     assert rc == 0 and out.exists()
     text = capsys.readouterr().out
     assert "cell 100 m (given)" in text and "bandwidth 250.0 m (given)" in text
     keep = (df["occurred_at"] >= "2024-03-01") & (df["occurred_at"] < "2024-09-01") & df["serious_violence"]
-    da = read_geotiff(out) if suffix == ".tif" else read_netcdf(out)["kde"]
+    da = read_geotiff(out) if suffix == ".tif" else read_netcdf(out)["kde", "--embedded"]
     assert int(da.attrs["offences"]) == int(keep.sum())
     mass = float(np.nansum(da.values)) * 100 * 100 / 1e6
     assert mass == pytest.approx(keep.sum() * (1 - float(da.attrs["edge_loss"])), rel=2e-3)
@@ -230,7 +230,7 @@ def test_cli_kde_bad_kernel_exit_code(tmp_path):
 
     src = tmp_path / "off.gpkg"
     _geocoded_gpkg(src, n=20)
-    assert main(["kde", str(src), "--kernel", "cosine", "--extent", "points", "--out",
+    assert main(["kde", "--embedded", str(src), "--kernel", "cosine", "--extent", "points", "--out",
                  str(tmp_path / "k.tif")]) == 2
 
 
@@ -247,7 +247,7 @@ def test_cli_kde_on_embedded_data_force_mask(tmp_path):
     if not src.exists() or not (data_dir() / "boundaries.gpkg").exists():
         pytest.skip("embedded data set not generated (run `make data`)")
     out = tmp_path / "kde.tif"
-    assert main(["kde", str(src), "--cell", "200", "--bandwidth", "400", "--out", str(out)]) == 0
+    assert main(["kde", "--embedded", str(src), "--cell", "200", "--bandwidth", "400", "--out", str(out)]) == 0
     da = read_geotiff(out)
     spec = GridSpec.from_dataarray(da)
     inside = spec.mask(embedded_areas().force)
@@ -284,7 +284,7 @@ def test_cli_rate_on_embedded_data(tmp_path):
     if not src.exists() or not (data_dir() / "boundaries.gpkg").exists():
         pytest.skip("embedded data set not generated (run `make data`)")
     out = tmp_path / "rate.nc"
-    assert main(["kde", str(src), "--cell", "250", "--bandwidth", "600", "--rate", "--out", str(out)]) == 0
+    assert main(["kde", "--embedded", str(src), "--cell", "250", "--bandwidth", "600", "--rate", "--out", str(out)]) == 0
 
     ds = read_netcdf(out)
     v = ds["rate"].values

@@ -108,4 +108,4 @@ def test_cli_map_and_briefing(tmp_path, gistar_cells, areas, top_hotspots, offen
     br = tmp_path / "brief.html"
     assert main(["briefing", "--offences", str(off), "--top", str(top), "--public", "--out", str(br)]) == 0
     assert_public(br)
-    assert main(["map", "--gistar", str(tmp_path / "missing.gpkg"), "--no-areas", "--out", str(out)]) == 2
+    assert main(["map", "--embedded", "--gistar", str(tmp_path / "missing.gpkg"), "--no-areas", "--out", str(out)]) == 2

@@ -46,10 +46,10 @@ def parse_horizon(text) -> tuple[int, str]:
     """``"2M"`` -> ``(2, "M")`` (whole months), ``"7D"``/``7`` -> ``(7, "D")`` (days)."""
     if isinstance(text, (int, np.integer)):
         return int(text), "D"
-    m = re.fullmatch(r"\s*(\d+)\s*([MmDd])\s*", str(text))
+    m = re.fullmatch(r"\s*(\d+)\s*([MmDd]?)\s*", str(text))
     if not m or int(m.group(1)) < 1:
-        raise ArgumentError("horizon", text, "a whole number of months or days, e.g. '2M' or '7D'")
-    return int(m.group(1)), m.group(2).upper()
+        raise ArgumentError("horizon", text, "a whole number of months or days, e.g. '2M' or '7D' (or 7)")
+    return int(m.group(1)), (m.group(2) or "D").upper()
 
 
 @dataclass

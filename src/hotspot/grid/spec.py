@@ -298,8 +298,11 @@ class GridSpec:
                                 "a 'cell' attribute in metres")
         if y.size > 1 and y[1] > y[0]:
             raise ArgumentError("da", "y ascending", "y descending (north-up)")
+        if "crs" not in da.attrs:  # a CRS is never assumed
+            raise ArgumentError("da", "a grid without a 'crs' attribute",
+                                "a DataArray whose attrs name its CRS (EPSG:27700)")
         return cls(x0=x[0] - cell / 2, y0=y[-1] - cell / 2, cell=cell, nx=x.size, ny=y.size,
-                   crs=str(da.attrs.get("crs", BNG)))
+                   crs=str(da.attrs["crs"]))
 
     # ---- geometry -------------------------------------------------------------------------
 
