@@ -114,3 +114,14 @@ def test_real_areas_without_covariates_say_not_available(real, tmp_path, capsys)
     assert len(prof) == 5 and prof["knife"].isna().all()
     assert main(["areas", str(POLICE), "--boundaries", str(BOUNDARIES_GPKG), "--uc", "", "--out",
                  str(tmp_path / "b.csv")]) == 2
+
+
+def test_a_stage_with_no_offences_fails_the_run_naming_the_filter(real, tmp_path):
+    from hotspot.errors import InputError
+
+    cfg = load(None, overrides={"inputs": {"offences": [str(sorted(POLICE.glob("*.csv.gz"))[0])],
+                                           "boundaries": str(BOUNDARIES_GPKG)},
+                                "cycle": {"end": "2024-01-31"}})
+    with pytest.raises(InputError, match=r"0 offences in this cycle \(January 2024\)"):
+        run_cycle(cfg, tmp_path, log=lambda s: None)
+    assert not (tmp_path / "2024-01").exists()

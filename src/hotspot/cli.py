@@ -283,8 +283,9 @@ def emerging_cmd(
     out: Path = typer.Option(Path("emerging.gpkg"), "--out", help="GeoPackage to write (layer 'emerging': "
                              "one polygon per cell inside the study area with its category)."),
     cell: float = typer.Option(250.0, "--cell", help="Grid cell size in metres."),
-    step: str = typer.Option("month", "--step", help="Time step: 'month' or 'week' (Monday start; needs "
-                             "timestamped data, not police.uk)."),
+    step: Optional[str] = typer.Option(None, "--step", help="Time step: 'week' (Monday start; needs "
+                                       "timestamped data) or 'month'. Default: week for timestamped "
+                                       "extracts, month for police.uk data."),
     distance: float = typer.Option(500.0, "--distance", help="Neighbourhood distance in metres."),
     time_lag: int = typer.Option(1, "--time-lag", help="Previous time steps in the space-time neighbourhood."),
     date_from: Optional[str] = typer.Option(None, "--from", help="First day to include (YYYY-MM-DD; "
@@ -308,6 +309,7 @@ def emerging_cmd(
 
     sa = _study(boundaries, embedded)
     off = api.select_offences(api.load_offences(inputs, sa).offences, serious_only=not all_offences)
+    step = step or ("week" if api.time_resolution(off) == "exact" else "month")
     ds = api.emerging(off, sa, cell=cell, step=step, distance=distance, time_lag=time_lag,
                       start=date_from, end=date_to, alpha=alpha)
     write_gpkg(out, {"emerging": to_cells(ds, patterns_only=patterns_only)})

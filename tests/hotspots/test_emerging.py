@@ -310,9 +310,10 @@ def test_cli_emerging(tmp_path, monkeypatch):
     import geopandas as gpd
     from shapely.geometry import box
 
-    import hotspot.geography.areas as areas_mod
-    import hotspot.geography.geocode as geocode_mod
+    from hotspot import api, cli
     from hotspot.cli import main
+    from hotspot.geography.areas import Areas
+    from hotspot.grid.study_area import StudyArea
 
     rng = np.random.default_rng(5)
     n = 3000
@@ -326,9 +327,11 @@ def test_cli_emerging(tmp_path, monkeypatch):
                         "serious_violence": rng.random(n) < 0.8})
     force = gpd.GeoDataFrame({"name": ["test"]}, geometry=[box(358_000, 172_000, 361_000, 175_000)],
                              crs="EPSG:27700")
-    fake_areas = types.SimpleNamespace(force=force)
-    monkeypatch.setattr(areas_mod, "load_areas", lambda *a, **k: fake_areas)
-    monkeypatch.setattr(geocode_mod, "load_offences",
+    lsoa = gpd.GeoDataFrame({"lsoa_code": ["T01"], "lsoa_name": ["test"]}, geometry=force.geometry,
+                            crs="EPSG:27700")
+    study = StudyArea.from_areas(Areas(lsoa=lsoa, beat=None, la=None, force=force))
+    monkeypatch.setattr(cli, "_study", lambda boundaries, embedded: study)
+    monkeypatch.setattr(api, "load_offences",
                         lambda *a, **k: types.SimpleNamespace(offences=off, quarantine=None, report={}))
     out = tmp_path / "emerging.gpkg"
     cube_path = tmp_path / "cube.nc"
@@ -346,7 +349,7 @@ def test_cli_emerging(tmp_path, monkeypatch):
         assert float(ds["count"].sum()) == int(off["serious_violence"].sum())
     # weekly steps are refused for month-only data with exit code 2
     off.loc[:, "occurred_at"] = pd.NaT
-    assert main(["emerging", "--embedded", "x.csv", "--out", str(tmp_path / "b.gpkg")]) == 2
+    assert main(["emerging", "--embedded", "x.csv", "--step", "week", "--out", str(tmp_path / "b.gpkg")]) == 2
     assert main(["emerging", "--embedded", "x.csv", "--step", "month", "--out", str(tmp_path / "b.gpkg")]) == 0
 
 

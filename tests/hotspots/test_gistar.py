@@ -247,7 +247,7 @@ def test_cli_gistar(tmp_path, capsys):
 
     src = _offences_gpkg(tmp_path / "offences.gpkg")
     out = tmp_path / "gistar.gpkg"
-    rc = main(["gistar", "--embedded", str(src), "--cell", "100", "--distance", "300", "--extent", "points",
+    rc = main(["gistar", "--embedded", str(src), "--cell", "100", "--distance", "300",
                "--fdr", "bh", "--out", str(out)])
     text = capsys.readouterr().out
     assert rc == 0, text
@@ -258,14 +258,14 @@ def test_cli_gistar(tmp_path, capsys):
     assert cells.crs.to_epsg() == 27700
     top = cells.loc[cells["count"].idxmax()]
     assert top["class"] == 3 and top["class_label"] == GI_CLASSES[3]
-    rc = main(["gistar", "--embedded", str(src), "--cell", "100", "--distance", "300", "--extent", "points",
+    rc = main(["gistar", "--embedded", str(src), "--cell", "100", "--distance", "300",
                "--permutations", "999", "--seed", "1", "--out", str(out)])
     assert rc == 0
     cells = gpd.read_file(out, layer="cells")
     assert cells.loc[cells["count"].idxmax(), "p_sim"] == pytest.approx(1 / 1000)
     assert (cells["p_adjusted"] >= cells["p_perm"] - 1e-12).all()
     # a date window with no offences is a clear input error (exit code 2)
-    rc = main(["gistar", "--embedded", str(src), "--cell", "100", "--extent", "points", "--from", "2030-01-01",
+    rc = main(["gistar", "--embedded", str(src), "--cell", "100", "--from", "2030-01-01",
                "--out", str(tmp_path / "none.gpkg")])
     assert rc == 2
 

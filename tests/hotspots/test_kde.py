@@ -212,17 +212,16 @@ def test_cli_kde_writes_grid_with_filters(tmp_path, suffix, capsys):
     src = tmp_path / "off.gpkg"
     df = _geocoded_gpkg(src)
     out = tmp_path / f"kde{suffix}"
-    rc = main(["kde", "--embedded", str(src), "--cell", "100", "--bandwidth", "250", "--extent", "points",
+    rc = main(["kde", "--embedded", str(src), "--cell", "100", "--bandwidth", "250",
                "--from", "2024-03-01", "--to", "2024-08-31", "--out", str(out)])
     assert rc == 0 and out.exists()
     text = capsys.readouterr().out
     assert "cell 100 m (given)" in text and "bandwidth 250.0 m (given)" in text
     keep = (df["occurred_at"] >= "2024-03-01") & (df["occurred_at"] < "2024-09-01") & df["serious_violence"]
-    da = read_geotiff(out) if suffix == ".tif" else read_netcdf(out)["kde", "--embedded"]
+    da = read_geotiff(out) if suffix == ".tif" else read_netcdf(out)["kde"]
     assert int(da.attrs["offences"]) == int(keep.sum())
     mass = float(np.nansum(da.values)) * 100 * 100 / 1e6
     assert mass == pytest.approx(keep.sum() * (1 - float(da.attrs["edge_loss"])), rel=2e-3)
-    assert float(da.attrs["edge_loss"]) < 1e-9  # points extent is buffered by the kernel radius
 
 
 def test_cli_kde_bad_kernel_exit_code(tmp_path):
@@ -230,7 +229,7 @@ def test_cli_kde_bad_kernel_exit_code(tmp_path):
 
     src = tmp_path / "off.gpkg"
     _geocoded_gpkg(src, n=20)
-    assert main(["kde", "--embedded", str(src), "--kernel", "cosine", "--extent", "points", "--out",
+    assert main(["kde", "--embedded", str(src), "--kernel", "cosine", "--out",
                  str(tmp_path / "k.tif")]) == 2
 
 

@@ -94,5 +94,5 @@ def test_degenerate_timestamps_are_unknown():
 def test_real_offences_without_boundaries_are_refused(tmp_path):
     from hotspot.errors import InputError
 
-    with pytest.raises(InputError, match="real police.uk offences.*--boundaries"):
+    with pytest.raises(InputError, match="areas.*never used unasked"):
         load_offences(_files(tmp_path), now="2025-12-31")

@@ -116,7 +116,8 @@ def change(before: Any, after: Any, *, min_class: int = 1, top_share: float = 0.
                      "count_after": (dims, np.where(valid, ca, np.nan)),
                      "difference": (dims, np.where(valid, diff, np.nan)),
                      "pct_change": (dims, np.where(valid, pct, np.nan))})
-    attrs = {k: v for k, v in tb.attrs.items() if k in ("crs", "cell")}
+    src = {**getattr(before, "attrs", {}), **tb.attrs}  # a Dataset keeps crs/cell on itself
+    attrs = {k: v for k, v in src.items() if k in ("crs", "cell")}
     attrs.update({"min_class": int(min_class), "top_share": float(top_share)})
     attrs.update({f"n_{lab}": int((code == k).sum()) for k, lab in CHANGE_CLASSES.items()})
     return xr.Dataset(data, coords={"y": tb["y"].values, "x": tb["x"].values}, attrs=attrs)

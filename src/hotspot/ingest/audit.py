@@ -66,18 +66,18 @@ def _month_range(months) -> list[str]:
 
 def _rows(offences: pd.DataFrame, quarantine: pd.DataFrame) -> pd.DataFrame:
     """One row per row read: status, id, month, crime type, published and geocoded LSOA."""
+    def col(name: str, fill: object = "") -> object:
+        """A column of the accepted rows as text (files geocoded elsewhere may lack some)."""
+        if name not in offences.columns:
+            return fill if len(offences) else []
+        return offences[name].fillna("").astype(str).to_numpy() if fill == "" else offences[name].to_numpy()
+
     acc = pd.DataFrame({
         "status": "mapped",
-        "offence_id": offences["offence_id"].astype(str).to_numpy() if len(offences) else [],
-        "month": offences["month"].astype(str).to_numpy() if len(offences) else [],
-        "crime_type": offences["crime_type"].astype(str).to_numpy() if len(offences) else [],
-        "published_lsoa": (offences["published_lsoa"].fillna("").astype(str).to_numpy()
-                           if "published_lsoa" in offences else ""),
-        "lsoa_code": (offences["lsoa_code"].fillna("").astype(str).to_numpy()
-                      if "lsoa_code" in offences else ""),
-        "source_file": offences["source_file"].astype(str).to_numpy() if len(offences) else [],
-        "source_line": offences["source_line"].to_numpy() if len(offences) else [],
-    })
+        "offence_id": col("offence_id"), "month": col("month"), "crime_type": col("crime_type"),
+        "published_lsoa": col("published_lsoa"), "lsoa_code": col("lsoa_code"),
+        "source_file": col("source_file"), "source_line": col("source_line", fill=0),
+    }, index=range(len(offences)))
     q = quarantine
     if len(q):
         raw = q["raw"] if "raw" in q else pd.Series("", index=q.index)
