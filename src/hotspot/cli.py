@@ -66,16 +66,34 @@ _BOUNDARIES_HELP = ("Boundary file(s) of your force: the ONS LSOA/ward/LA GeoPac
                     "published; repeat the flag for several files. Required (or --embedded for the "
                     "synthetic demo world).")
 _EMBEDDED_HELP = "Use the embedded synthetic boundaries (the demo world) instead of --boundaries."
+_FIELD_HELP = ("Boundary column mapping NAME=COLUMN when fields are not recognised, e.g. "
+               "beat_code=WD25CD beat_name=WD25NM; repeat the flag.")
 _INPUTS_HELP = ("Offence files or folders: police.uk CSV/folder/zip, timestamped extract (CSV, CSV.gz, "
                 "GeoPackage), canonical CSV, or a GeoPackage written by `hotspot geocode`.")
 
 
-def _study(boundaries: Optional[List[Path]], embedded: bool):
+def _fields(pairs: Optional[List[str]]) -> dict:
+    """``["beat_code=WD25CD", ...]`` -> ``{"beat_code": "WD25CD"}`` (the --field option)."""
+    from hotspot.errors import ArgumentError
+
+    out = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ArgumentError("--field", pair, "NAME=COLUMN, e.g. beat_code=WD25CD")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _study(boundaries: Optional[List[Path]], embedded: bool, fields: Optional[List[str]] = None):
     """The study area of a command: the user's boundaries, or the embedded world when asked."""
     from hotspot import api
     from hotspot.errors import ArgumentError
 
     boundaries = list(boundaries) if boundaries else None
+    mapping = _fields(fields)
+    if mapping and boundaries:
+        return api.study_area(boundaries, fields=mapping)
     if boundaries is None and not embedded:
         raise ArgumentError("--boundaries", None, "your force's boundary file (ONS LSOA/ward/LA "
                             "GeoPackage or GeoJSON), or --embedded for the synthetic demo world")
@@ -141,6 +159,7 @@ def geocode_cmd(
                                               help="Quarantine CSV (default: OUT with .quarantine.csv)."),
     boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
+    field: Optional[List[str]] = typer.Option(None, "--field", help=_FIELD_HELP),
     tolerance: float = typer.Option(50.0, "--tolerance", help="Metres outside every polygon within which "
                                     "a point takes the nearest area."),
     postcodes: Optional[Path] = typer.Option(None, "--postcodes", help="ONSPD-shaped postcode lookup CSV "
@@ -154,7 +173,7 @@ def geocode_cmd(
     from hotspot.geography.geocode import write_offences
     from hotspot.io import write_csv, write_json
 
-    res = api.load_offences(inputs, _study(boundaries, embedded), tolerance=tolerance, mapping=mapping,
+    res = api.load_offences(inputs, _study(boundaries, embedded, field), tolerance=tolerance, mapping=mapping,
                             now=now, rules=rules, postcodes=postcodes)
     report = report or out.with_suffix(".report.json")
     quarantine = quarantine or out.with_suffix(".quarantine.csv")
@@ -872,6 +891,7 @@ def run_cmd(
                                           "(for 2011-coded IMD with 2021 boundaries)."),
     postcodes: Optional[Path] = typer.Option(None, "--postcodes", help="Postcode lookup for rows without "
                                              "coordinates."),
+    field: Optional[List[str]] = typer.Option(None, "--field", help=_FIELD_HELP + " Overrides [inputs] fields."),
     out: Path = typer.Option(Path("outputs"), "--out", help="Output folder; the cycle is written to OUT/<cycle id>/."),
     public: Optional[bool] = typer.Option(None, "--public/--sensitive", help="Override [cycle] public: write only "
                                           "the redacted OFFICIAL outputs (--public) or the full ones."),
@@ -896,6 +916,8 @@ def run_cmd(
         inputs["boundaries"] = [_abs(p) for p in boundaries]
     if postcodes is not None:
         inputs["postcodes"] = _abs(postcodes)
+    if field:
+        inputs["fields"] = _fields(field)
     cov = {k: _abs(p) for k, p in (("imd", imd), ("uc_lsoa", uc), ("population", population),
                                    ("lookup", lookup)) if p is not None}
     overrides = {k: v for k, v in (("inputs", inputs), ("covariates", cov)) if v}

@@ -33,6 +33,10 @@ offences = []            # offence files/folders (police.uk CSVs/folders/zips, e
 mapping = ""             # TOML column mapping for extracts with unusual column names
 rules = ""               # TOML serious-violence rules ("" = defaults, see docs/serious_violence.md)
 boundaries = []          # boundary GeoPackages/GeoJSON as published: ONS LSOA, ward or beat, LA layers
+lsoa_layer = ""          # layer (or file stem) names, when finding them by their fields is not enough;
+beat_layer = ""          #   shell wildcards allowed ("lsoa_E06*"); beat_layer = "-" skips beats
+la_layer = ""
+fields = {}              # column names, e.g. { beat_code = "WD25CD", beat_name = "WD25NM" }
 postcodes = ""           # ONSPD-shaped postcode lookup
 tolerance_m = 50.0       # points this close outside every area take the nearest
 now = ""                 # dates after this are "future" (YYYY-MM-DD); "" = today

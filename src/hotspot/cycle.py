@@ -180,7 +180,8 @@ class _Context:
     @property
     def study(self) -> api.StudyArea:
         if self._study is None:
-            self._study = api.study_area(None if self.embedded else self.boundaries, embedded=self.embedded)
+            self._study = api.study_area(None, embedded=True) if self.embedded else \
+                api.study_area(self.boundaries, **boundary_layers(self.cfg.inputs))
         return self._study
 
     @property
@@ -300,6 +301,18 @@ class _Context:
             return str(end.to_period("M"))
         iso = end.isocalendar()
         return f"{iso.year}-W{iso.week:02d}"
+
+
+def boundary_layers(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Layer names and field mapping of ``[inputs]`` as :func:`hotspot.study_area` keywords."""
+    out: dict[str, Any] = {}
+    for level in ("lsoa", "beat", "la"):
+        name = inputs.get(f"{level}_layer", "")
+        if name:
+            out[f"{level}_layer"] = "" if name == "-" else name
+    if inputs.get("fields"):
+        out["fields"] = dict(inputs["fields"])
+    return out
 
 
 #: The analysed set of a police.uk cycle: police.uk cannot tell serious from other violence.
