@@ -398,6 +398,10 @@ def stage_profiles(ctx: _Context, folder: Path) -> None:
 
     per = ctx.periods()
     off_all = ctx.offences()
+    if ctx.public:  # public area tables leave out domestic and sexual offences too
+        from hotspot.publish.redact import drop_sensitive
+
+        off_all = drop_sensitive(off_all)
     off = ctx.analysed()
     year = _in(off, per["end"] - pd.Timedelta(days=364), per["end"])
     table = day_hour_table(year)
@@ -579,11 +583,11 @@ def stage_publish(ctx: _Context, folder: Path) -> None:
         route = _route_from_geojson(ctx.folders["routes"] / "route.geojson")
     if ctx.public:
         kde = None  # a smoothed surface of points can reveal individual locations at small counts
-        cells = redact.redact_frame(cells, threshold=threshold)
-        top = redact.suppress_counts(top, ["count", "count_last"], threshold=threshold)
-        top = redact.scrub_text(top)
-        lsoa_stats = lsoa_stats[["lsoa_code", "imd_decile", "uc_rate"]]
-        forecast = forecast.drop(columns=[c for c in forecast.columns if c in ("q10", "q90")])
+        cells = redact.public_table(cells, threshold=threshold, text=True)
+        top = redact.public_table(top, threshold=threshold, text=True)
+        emerging = redact.public_table(emerging, threshold=threshold)
+        lsoa_stats = lsoa_stats[["lsoa_code", "uc_rate"]]  # deciles are published as text labels
+        forecast = redact.public_table(forecast, threshold=threshold)
     # the map shows what a meeting acts on; complete layers are in the GeoPackages
     cells = cells[cells["class"] != 0]
     forecast = forecast.nsmallest(MAP_FORECAST_UNITS, "rank")
@@ -627,9 +631,12 @@ def _briefing(ctx: _Context, folder: Path, top: pd.DataFrame, handling: str, thr
     }
     del last_gi
     if ctx.public:
-        headline = {k: tuple(v if v >= threshold else f"<{threshold}" for v in vals) for k, vals in headline.items()}
+        headline = {k: tuple(v if v >= threshold or v == 0 else f"<{threshold}" for v in vals)
+                    for k, vals in headline.items()}
     trend = off.set_index("occurred_at").resample("MS").size()
     trend = trend[trend.index <= per["end"]]
+    if ctx.public:
+        trend = trend.astype(float).mask((trend > 0) & (trend < threshold))
     fc = pd.read_json(ctx.folders["forecast"] / "forecast.json", typ="series")
     forecast = pd.DataFrame(fc["top"])
     em = json.loads((ctx.folders["emerging"] / "emerging.json").read_text())
@@ -643,7 +650,7 @@ def _briefing(ctx: _Context, folder: Path, top: pd.DataFrame, handling: str, thr
     day_hour = day_hour_table(_in(off, per["end"] - pd.Timedelta(days=364), per["end"]))
     if ctx.public:
         forecast = forecast.drop(columns=[c for c in ("q10", "q90") if c in forecast])
-        imd_profile = redact.suppress_counts(imd_profile, threshold=threshold)
+        imd_profile = redact.public_table(imd_profile, threshold=threshold, text=True)
         day_hour = day_hour.mask((day_hour > 0) & (day_hour < threshold))
     method = (f"Serious violence = {', '.join(sorted(set(off['sv_category'])))} under the configured rules. "
               f"Gi* on {hsj['gistar'].get('cell', '')} m cells with a {hsj['gistar'].get('distance', '')} m "
@@ -800,7 +807,20 @@ def _run(ctx: _Context, cfg: CycleConfig, out: Path, public: bool, wait: float,
                     assert_public(tmp / rel, int(cfg.outputs["small_count_threshold"]))
             manifest = _manifest(ctx, cfg, results, hashes, outputs, public, cycle_id,
                                  time.perf_counter() - t_start)
+            if public:
+                from hotspot.publish.redact import public_manifest
+
+                manifest = public_manifest(manifest)
             write_json(tmp / "manifest.json", manifest)
+            if public:  # the independent deny-by-default scan of everything published
+                from hotspot.publish.scan import scan_folder
+
+                found = scan_folder(tmp, int(cfg.outputs["small_count_threshold"]))
+                if found:
+                    from hotspot.publish.redact import PublicationError
+
+                    raise PublicationError(f"{len(found)} disclosure finding(s) in the public cycle; "
+                                           "nothing was published: " + "; ".join(map(str, found[:10])))
         cache.prune({f"{n}-{k}" for n, k in keys.items()})
     summary = _summary(final, manifest)
     for line in summary:
@@ -892,7 +912,7 @@ def _manifest(ctx, cfg, results, hashes, outputs, public, cycle_id, seconds) -> 
 
 
 def _summary(final: Path, manifest: dict) -> list[str]:
-    t = manifest["reconciliation"]
+    t = manifest.get("reconciliation", {})
     lines = [f"cycle {manifest['cycle_id']} ({manifest['handling']}) written to {final}",
              f"  offences read {t.get('rows_read', 0):,}, accepted {t.get('accepted', 0):,}, "
              f"quarantined {t.get('quarantined', 0):,}"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import json
 import shutil
 import subprocess
 import tempfile
@@ -23,7 +24,7 @@ import pandas as pd
 
 from hotspot.errors import ArgumentError, InputError
 from hotspot.publish.assets import esc
-from hotspot.schema import HANDLING_FULL
+from hotspot.schema import HANDLING_FULL, HANDLING_PUBLIC
 
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
@@ -137,7 +138,8 @@ def imd_png(profile: pd.DataFrame, value: str) -> str:
     """Bar chart of ``value`` by IMD decile."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 2.6))
-    ax.bar(profile["imd_decile"].astype(int), profile[value].astype(float), color="#ef8a62")
+    deciles = pd.to_numeric(profile["imd_decile"].astype(str).str.extract(r"(\d+)")[0])  # 3 or "decile 3"
+    ax.bar(deciles.astype(int), pd.to_numeric(profile[value], errors="coerce").astype(float), color="#ef8a62")
     ax.set_xticks(range(1, 11))
     ax.set_xlabel("IMD decile (1 = most deprived)")
     ax.set_ylabel(value.replace("_", " "))
@@ -167,22 +169,52 @@ def _table(df: pd.DataFrame, *, count_columns: Sequence[str] = ("count", "count_
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _number(v) -> float | None:
+    """A headline figure as a number, or None when it is withheld ("<5", None, NaN) or not a number."""
+    if v is None or isinstance(v, bool):
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(f) else f
+
+
 def _headline(figures: Mapping[str, tuple]) -> str:
     out = []
     for name, vals in figures.items():
         this, last = (tuple(vals) + (None,))[:2]
+        t, la = _number(this), _number(last)
         change = ""
-        if last not in (None, 0) and this is not None and not pd.isna(last) and not pd.isna(this):
-            pct = (float(this) - float(last)) / float(last) * 100
+        if t is not None and la not in (None, 0.0):  # no change is shown beside a withheld figure
+            pct = (t - la) / la * 100
             cls = "up" if pct > 0 else "down" if pct < 0 else ""
-            change = f"<div class='{cls}'>{pct:+.0f}% on last cycle ({esc(f'{float(last):,.0f}')})</div>"
-        v = "&lt;5" if this is None or pd.isna(this) else esc(f"{float(this):,.0f}")
+            change = f"<div class='{cls}'>{pct:+.0f}% on last cycle ({esc(f'{la:,.0f}')})</div>"
+        if t is not None:
+            v = esc(f"{t:,.0f}")
+        else:
+            v = esc(this) if isinstance(this, str) and this else "&lt;5"
         out.append(f"<div class='fig'><div>{esc(name)}</div><div class='v'>{v}</div>{change}</div>")
     return "<div class='headline'>" + "".join(out) + "</div>"
 
 
-def _img(uri: str, alt: str) -> str:
-    return f"<img src='{uri}' alt='{esc(alt)}'>"
+def _day_hour_data(table: pd.DataFrame) -> pd.DataFrame:
+    """The day x hour table as records (day as text, one column per hour)."""
+    t = pd.DataFrame(table).copy()
+    t.columns = [str(c) for c in t.columns]
+    return t.rename_axis("day").reset_index().astype({"day": str})
+
+
+def _img(uri: str, alt: str, data=None) -> str:
+    """An embedded chart, followed by the table it plots (so what it shows can be checked)."""
+    tag = f"<img src='{uri}' alt='{esc(alt)}'>"
+    if data is None:
+        return tag
+    if isinstance(data, pd.Series):
+        data = pd.DataFrame({"period": [str(i)[:10] for i in data.index], "value": data.to_numpy(float)})
+    recs = json.loads(pd.DataFrame(data).to_json(orient="records"))
+    blob = json.dumps(recs).replace("<", "\\u003c")
+    return tag + f"<script type='application/json' class='chart-data'>{blob}</script>"
 
 
 DEFAULT_METHOD = (
@@ -220,7 +252,8 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
         tab = _table_with_text(top, cols) if suppressed else _table(top[cols])
         parts += ["<h2>Top hotspots</h2>", tab]
     if day_hour is not None:
-        parts += ["<h2>When: day of week and hour</h2>", _img(heatmap_png(day_hour), "day by hour heatmap")]
+        parts += ["<h2>When: day of week and hour</h2>", _img(heatmap_png(day_hour), "day by hour heatmap",
+                                                                   _day_hour_data(day_hour))]
     if trend is not None and len(trend):
         if isinstance(restrictions, str) and restrictions == "default":
             try:
@@ -229,7 +262,7 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
                 restrictions = None
         elif restrictions is not None and not isinstance(restrictions, pd.DataFrame):
             restrictions = read_restrictions(restrictions)
-        parts += ["<h2>Trend</h2>", _img(trend_png(trend, restrictions=restrictions), "monthly trend"),
+        parts += ["<h2>Trend</h2>", _img(trend_png(trend, restrictions=restrictions), "monthly trend", trend),
                   "<p class='caveat'>Shaded: COVID-19 restrictions on the night-time economy in England "
                   "(darker = stricter).</p>" if restrictions is not None else ""]
     if forecast is not None and len(forecast):
@@ -239,14 +272,17 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
     if emerging is not None and len(emerging):
         counts = pd.Series(emerging["category"]).astype(str).value_counts()
         counts = counts[counts.index != "no pattern detected"]
-        parts += ["<h2>Emerging hot spots</h2>",
-                  _table(counts.rename_axis("category").reset_index(name="cells"), count_columns=())]
+        cells = counts.rename_axis("category").reset_index(name="cells")
+        if handling == HANDLING_PUBLIC:  # small numbers are withheld in public pages, whatever they count
+            cells["cells"] = cells["cells"].astype(object).where(cells["cells"] >= 5, "<5")
+        parts += ["<h2>Emerging hot spots</h2>", _table(cells, count_columns=())]
     if imd_profile is not None and len(imd_profile):
         val = next((c for c in ("rate_per_1000", "sv_rate", "rate", "offences", "count")
                     if c in imd_profile.columns), None)
         parts += ["<h2>Area profile by deprivation (IMD decile)</h2>", _table(imd_profile, count_columns=("count", "offences"))]
         if val is not None and "imd_decile" in imd_profile.columns:
-            parts.append(_img(imd_png(imd_profile, val), "profile by IMD decile"))
+            parts.append(_img(imd_png(imd_profile, val), "profile by IMD decile",
+                              imd_profile[["imd_decile", val]].astype({"imd_decile": str})))
     parts += ["<h2>Method</h2>", f"<p>{esc(method)}</p>", "<h2>Caveats</h2><ul class='caveat'>"
               + "".join(f"<li>{esc(c)}</li>" for c in caveats) + "</ul>",
               f"<div class='handling bottom'>{h}</div>"]
