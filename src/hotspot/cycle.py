@@ -156,7 +156,9 @@ class _Context:
     def cycle_id(self) -> str:
         cid = self.cfg.cycle["id"]
         if cid != "auto":
-            return re.sub(r"[^A-Za-z0-9_.-]", "_", cid)
+            from hotspot.runner import validate_cycle_id
+
+            return validate_cycle_id(re.sub(r"[^A-Za-z0-9_.-]", "_", cid))
         end = self.periods()["end"]
         iso = end.isocalendar()
         return f"{iso.year}-W{iso.week:02d}"
@@ -773,7 +775,12 @@ def run_cycle(cfg: CycleConfig, out: str | Path, *, public: bool | None = None, 
 
 def _run(ctx: _Context, cfg: CycleConfig, out: Path, public: bool, wait: float,
          log: Callable[[str], None], fail_in: str | None, t_start: float) -> CycleResult:
+    from hotspot.runner import check_replaceable, clean_leftovers, cycle_folder, validate_cycle_id
+
+    if cfg.cycle["id"] != "auto":
+        ctx.cycle_id()  # a bad id fails before any stage runs
     with folder_lock(out, wait=wait):
+        clean_leftovers(out)  # working folders of killed runs (we hold the lock)
         cache = StageCache(out / ".cache")
         inputs = [*ctx.inputs, ctx.boundaries, ctx.postcodes, ctx.imd_path, ctx.uc_path, ctx.pop_path, *ctx.extra]
         hashes = hash_inputs([p for p in inputs if p.exists()])
@@ -796,8 +803,9 @@ def _run(ctx: _Context, cfg: CycleConfig, out: Path, public: bool, wait: float,
             res = run_stage(cache, name, key, call, log=log)
             ctx.folders[name] = res.folder
             results.append(res)
-        cycle_id = ctx.cycle_id()
-        final = out / cycle_id
+        cycle_id = validate_cycle_id(ctx.cycle_id())
+        final = cycle_folder(out, cycle_id, public)  # public: out/public/<id>; never the same folder
+        check_replaceable(final, "OFFICIAL" if public else "OFFICIAL-SENSITIVE")
         with atomic_folder(final) as tmp:
             outputs = _assemble(ctx, results, tmp)
             if public:
@@ -807,11 +815,12 @@ def _run(ctx: _Context, cfg: CycleConfig, out: Path, public: bool, wait: float,
                     assert_public(tmp / rel, int(cfg.outputs["small_count_threshold"]))
             manifest = _manifest(ctx, cfg, results, hashes, outputs, public, cycle_id,
                                  time.perf_counter() - t_start)
-            if public:
+            if public:  # the full manifest (inputs, quarantine figures) stays off the public folder
                 from hotspot.publish.redact import public_manifest
 
-                manifest = public_manifest(manifest)
-            write_json(tmp / "manifest.json", manifest)
+                write_json(tmp / "manifest.json", public_manifest(manifest))
+            else:
+                write_json(tmp / "manifest.json", manifest)
             if public:  # the independent deny-by-default scan of everything published
                 from hotspot.publish.scan import scan_folder
 
@@ -912,7 +921,7 @@ def _manifest(ctx, cfg, results, hashes, outputs, public, cycle_id, seconds) -> 
 
 
 def _summary(final: Path, manifest: dict) -> list[str]:
-    t = manifest.get("reconciliation", {})
+    t = manifest["reconciliation"]
     lines = [f"cycle {manifest['cycle_id']} ({manifest['handling']}) written to {final}",
              f"  offences read {t.get('rows_read', 0):,}, accepted {t.get('accepted', 0):,}, "
              f"quarantined {t.get('quarantined', 0):,}"]
