@@ -93,6 +93,15 @@ def neutralise_cell(value):
     return value
 
 
+def unneutralise_cell(value):
+    """The inverse of :func:`neutralise_cell` (for reading the engine's own CSVs back)."""
+    if isinstance(value, str) and value.startswith("'"):
+        body = value[1:]
+        if body.startswith(FORMULA_START) or (body.startswith("'") and body[1:].startswith(FORMULA_START)):
+            return body
+    return value
+
+
 def neutralise_frame(frame):
     """A copy of ``frame`` whose text cells (object/string columns, and the column names) are inert."""
     import pandas as pd

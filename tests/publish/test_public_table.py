@@ -124,7 +124,9 @@ def test_public_briefing_with_withheld_headline_does_not_crash():
 def test_public_briefing_trend_chart_carries_its_data(tmp_path):
     months = pd.date_range("2020-01-01", periods=12, freq="MS")
     trend = pd.Series([20, 31, 4, 0, 2, 18, 22, 25, 26, 30, 19, 21], index=months, dtype=float)
-    leaky = render_briefing(handling="OFFICIAL", trend=trend, restrictions=None)
-    assert "small_count" in {f.rule for f in scan_html(leaky)}
-    safe = render_briefing(handling="OFFICIAL", trend=trend.mask((trend > 0) & (trend < 5)), restrictions=None)
-    assert scan_html(safe) == []
+    full = render_briefing(handling="OFFICIAL-SENSITIVE", trend=trend, restrictions=None)
+    found = {f.rule for f in scan_html(full)}
+    assert "small_count" in found            # the chart's data is in the page, so it is checked
+    public = render_briefing(handling="OFFICIAL", trend=trend, restrictions=None)
+    assert scan_html(public) == []           # months of 1-4 withheld in the public chart and its data
+    assert '"value": null' in public and '"value": 0.0' in public

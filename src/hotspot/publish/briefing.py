@@ -237,8 +237,18 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
                     trend: pd.Series | None = None, restrictions: pd.DataFrame | str | Path | None = "default",
                     forecast: pd.DataFrame | None = None, emerging: pd.DataFrame | None = None,
                     imd_profile: pd.DataFrame | None = None, method: str = DEFAULT_METHOD,
-                    caveats: Sequence[str] = DEFAULT_CAVEATS, generated: dt.datetime | None = None) -> str:
-    """The briefing as one HTML string. See :func:`write_briefing` for the parameters."""
+                    caveats: Sequence[str] = DEFAULT_CAVEATS, generated: dt.datetime | None = None,
+                    threshold: int = 5) -> str:
+    """The briefing as one HTML string. See :func:`write_briefing` for the parameters.
+
+    A public (``OFFICIAL``) briefing withholds chart values from 1 to ``threshold - 1`` (the day x
+    hour heatmap and the monthly trend), whatever the caller passed.
+    """
+    if handling == HANDLING_PUBLIC:
+        if day_hour is not None:
+            day_hour = day_hour.mask((day_hour > 0) & (day_hour < threshold))
+        if trend is not None:
+            trend = trend.astype(float).mask((trend > 0) & (trend < threshold))
     generated = generated or dt.datetime.now().replace(microsecond=0)
     h = esc(handling)
     parts = [f"<div class='handling top'>{h}</div>", f"<h1>{esc(title)}</h1>",
@@ -248,6 +258,9 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
     if top is not None and len(top):
         cols = [c for c in ("rank", "name", "count", "count_last", "trend", "peak_window", "main_types",
                             "imd_decile") if c in top.columns]
+        if handling == HANDLING_PUBLIC and "rank" in top.columns and len(top) < 10:
+            # 1..n in a short table cannot be told from small counts by an independent check
+            top = top.assign(rank=top["rank"].map(lambda r: "" if pd.isna(r) else f"#{int(r)}"))
         suppressed = any(f"{c}_text" in top.columns for c in ("count", "count_last"))
         tab = _table_with_text(top, cols) if suppressed else _table(top[cols])
         parts += ["<h2>Top hotspots</h2>", tab]
@@ -274,7 +287,7 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
         counts = counts[counts.index != "no pattern detected"]
         cells = counts.rename_axis("category").reset_index(name="cells")
         if handling == HANDLING_PUBLIC:  # small numbers are withheld in public pages, whatever they count
-            cells["cells"] = cells["cells"].astype(object).where(cells["cells"] >= 5, "<5")
+            cells["cells"] = cells["cells"].astype(object).where(cells["cells"] >= threshold, f"<{threshold}")
         parts += ["<h2>Emerging hot spots</h2>", _table(cells, count_columns=())]
     if imd_profile is not None and len(imd_profile):
         val = next((c for c in ("rate_per_1000", "sv_rate", "rate", "offences", "count")
@@ -353,7 +366,7 @@ def write_briefing(path: str | Path, *, pdf: bool = False, **context) -> dict:
 
     unknown = set(context) - {"title", "period", "handling", "headline", "top", "day_hour", "trend",
                               "restrictions", "forecast", "emerging", "imd_profile", "method", "caveats",
-                              "generated"}
+                              "generated", "threshold"}
     if unknown:
         raise ArgumentError(sorted(unknown)[0], "an unknown briefing field", "one of the documented context names")
     path = Path(path)

@@ -36,7 +36,7 @@ def export_layers(path: str | Path, layers: Mapping[str, pd.DataFrame], *, publi
     label = redact.handling_label(public)
     out = {}
     for name, df in layers.items():
-        d = redact.redact_frame(df, threshold=threshold) if public else df.copy()
+        d = redact.redact_frame(df, threshold=threshold, text=False) if public else df.copy()
         d["handling"] = label
         out[name] = d
     suffix = path.suffix.lower()

@@ -119,8 +119,11 @@ def _cell_size(gdf) -> float:
 
 
 def redact_frame(gdf, *, threshold: int = DEFAULT_THRESHOLD, min_cell: float = MIN_PUBLIC_CELL,
-                 count_columns: Sequence[str] | None = None, text: bool = False):
+                 count_columns: Sequence[str] | None = None, text: bool = True):
     """Make a (Geo)DataFrame publishable: :func:`public_table` (deny by default).
+
+    ``text`` (default True, for pages) adds ``<column>_text`` columns holding ``"<5"``; data files
+    are written with ``text=False`` (empty value plus the ``<column>_suppressed`` flag).
 
     ``count_columns`` is accepted for compatibility and ignored: roles come from
     :data:`PUBLIC_SCHEMA` only. Point geometries and cells under ``min_cell`` are refused.
@@ -293,9 +296,10 @@ def public_table(df: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, text: 
             res[c] = col
         elif r.role == "class":
             res[c] = col.map(lambda x: "" if pd.isna(x) else r.fmt.format(float(x)))
-        elif r.role == "rank":
+        elif r.role == "rank":  # numeric for pages (markers are numbered); text in short data tables
             n = len(col)
-            res[c] = col if n >= 2 * threshold else col.map(lambda x: "" if pd.isna(x) else f"#{int(x)}")
+            res[c] = col if (text or n >= 2 * threshold) else col.map(
+                lambda x: "" if pd.isna(x) else f"#{int(x)}")
         else:
             res[c] = col
     frame = pd.DataFrame(res, index=out.index)
