@@ -783,6 +783,8 @@ def _run(ctx: _Context, cfg: CycleConfig, out: Path, public: bool, wait: float,
         clean_leftovers(out)  # working folders of killed runs (we hold the lock)
         cache = StageCache(out / ".cache")
         inputs = [*ctx.inputs, ctx.boundaries, ctx.postcodes, ctx.imd_path, ctx.uc_path, ctx.pop_path, *ctx.extra]
+        if cfg.forecast["model"]:  # a swapped model changes the cache key and the manifest
+            inputs.append(cfg.path(cfg.forecast["model"]))
         hashes = hash_inputs([p for p in inputs if p.exists()])
         hashes = {str(Path(k).resolve()): v for k, v in hashes.items()}
         sections = cfg.as_dict()
@@ -917,7 +919,17 @@ def _manifest(ctx, cfg, results, hashes, outputs, public, cycle_id, seconds) -> 
         "total_seconds": round(seconds, 3),
         "execution": ctx.scheduler,
         "outputs": outputs,
+        "model_sha256": _model_sha256(cfg),
     }
+
+
+def _model_sha256(cfg) -> str | None:
+    """SHA-256 of the configured forecast model file (None: trained on this cycle's data)."""
+    if not cfg.forecast["model"]:
+        return None
+    from hotspot.forecast.persist import model_sha256
+
+    return model_sha256(cfg.path(cfg.forecast["model"]))
 
 
 def _summary(final: Path, manifest: dict) -> list[str]:
