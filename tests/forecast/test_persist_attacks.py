@@ -159,3 +159,19 @@ def test_model_sha256_is_the_file_digest(tmp_path, fitted):
     assert model_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
     data, types = verify_model(path)
     assert data == path.read_bytes() and set(types) <= persist.TRUSTED_TYPES
+
+
+def test_model_hash_is_in_the_manifest_and_the_stage_inputs(tmp_path, fitted):
+    """A swapped model changes the cycle's cache key (it is one of the hashed inputs) and manifest."""
+    from hotspot.config import validate
+    from hotspot.cycle import _model_sha256
+    from hotspot.runner import hash_inputs, stage_key
+
+    path, _ = save_model(fitted, tmp_path / "m.skops")
+    cfg = validate({"forecast": {"model": str(path)}})
+    assert _model_sha256(cfg) == model_sha256(path)
+    k1 = stage_key("forecast", {}, hash_inputs([path]), [], "v")
+    other = PoissonGBM(horizon=7, train_weeks=8, max_iter=2).fit(build_panel(
+        __import__("synthworld").synthetic_offences(total=800.0, seed=5), unit="lsoa"), until="2021-02-01")
+    save_model(other, path)
+    assert _model_sha256(cfg) == model_sha256(path) and stage_key("forecast", {}, hash_inputs([path]), [], "v") != k1
