@@ -242,3 +242,15 @@ def test_formula_locations_come_out_inert_in_every_csv(tmp_path):
     assert "@SUM(1)" in q["raw"].iloc[0]                       # original kept (JSON raw value)
     # canonical CSV round trip still reads (the ' is text, the row is kept)
     assert len(read_offences(tmp_path / "canonical.csv", now="2021-07-01").accepted) == 2
+
+
+def test_policeuk_months_outside_the_window(tmp_path):
+    h = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
+         "Crime type,Last outcome category,Context\n")
+    rows = "".join(f",{m},A,A,-2.59,51.45,On or near X,E01014540,Bristol 032A,Robbery,,\n"
+                   for m in ("2021-01", "0001-01", "9999-12", "1900-01"))
+    p = tmp_path / "2021-01-x-street.csv"
+    p.write_text(h + rows)
+    res = read_offences(p, now="2021-07-01")
+    assert len(res.accepted) == 1
+    assert res.quarantine["reason"].tolist() == ["implausible_date"] * 3

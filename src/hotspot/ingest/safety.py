@@ -147,12 +147,17 @@ def check_date_window(staged: pd.DataFrame, flags, earliest=None, latest=None) -
     earliest, latest : date-like, optional
         See :func:`date_window`.
     """
+    from hotspot.ingest.extract import out_of_range_text
     from hotspot.ingest.validate import lazy
 
     lo, hi = date_window(earliest, latest)
     t = staged["occurred_at"]
-    month = pd.to_datetime(staged["month"].where(staged["month"].astype(str).str.match(r"^\d{4}-\d{2}$")),
-                           format="%Y-%m", errors="coerce")
+    text = staged["month"].astype(str)
+    oob = out_of_range_text(text).to_numpy(dtype=bool)  # 0001-01, 9999-12: beyond pandas' range
+    if oob.any():
+        flags.flag(oob, "implausible_date", lazy("month {!r} is outside the plausible window", text))
+    ok = text.str.match(r"^\d{4}-\d{2}$") & ~pd.Series(oob, index=text.index)
+    month = pd.to_datetime(text.where(ok), format="%Y-%m", errors="coerce").astype("datetime64[ns]")
     when = t.where(t.notna(), month)
     bad = ((when < lo) | (when >= hi)).fillna(False).to_numpy(dtype=bool)
     if bad.any():

@@ -205,8 +205,10 @@ def check_future(staged: pd.DataFrame, flags: Flags, now) -> None:
     """Quarantine rows dated after ``now`` (month-only rows: a month starting after it)."""
     limit, inclusive = now_limit(now)
     t = staged["occurred_at"]
-    when = t.where(t.notna(), pd.to_datetime(staged["month"].where(staged["month"] != ""), format="%Y-%m",
-                                             errors="coerce"))
+    from hotspot.ingest.extract import out_of_range_text
+
+    months = staged["month"].where((staged["month"] != "") & ~out_of_range_text(staged["month"]))
+    when = t.where(t.notna(), pd.to_datetime(months, format="%Y-%m", errors="coerce").astype("datetime64[ns]"))
     fut = (when >= limit) if inclusive else (when > limit)
     fut = fut.fillna(False).to_numpy(dtype=bool)
     if fut.any():
