@@ -257,7 +257,8 @@ def public_table(df: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, text: 
       smallest count of a column with exactly one withheld cell (secondary suppression);
     * every rate and change is withheld where a count it comes from is withheld, and dropped when
       those counts are not in the table (it could not be checked);
-    * classes are published as text, ranks as text when the table is too short for a row key;
+    * classes are published as text; in data files (``text=False``) ranks are text (``#1``) and
+      numeric codes are left out beside their labels (pages keep both for styling);
     * withheld values are empty with a ``<column>_suppressed`` flag column, or, with ``text``
       (for HTML), also a ``<column>_text`` column holding ``"<threshold>"``.
 
@@ -290,16 +291,14 @@ def public_table(df: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, text: 
                 w |= withheld[o]
             withheld[c] = w
             res[c] = col.astype(object).mask(w) if col.dtype == object else col.mask(w)
-        elif r.role == "code":
-            if not all(o in out.columns for o in r.of):
+        elif r.role == "code":  # pages style by the code; data files carry only its text label
+            if not text or not all(o in out.columns for o in r.of):
                 continue
             res[c] = col
         elif r.role == "class":
             res[c] = col.map(lambda x: "" if pd.isna(x) else r.fmt.format(float(x)))
-        elif r.role == "rank":  # numeric for pages (markers are numbered); text in short data tables
-            n = len(col)
-            res[c] = col if (text or n >= 2 * threshold) else col.map(
-                lambda x: "" if pd.isna(x) else f"#{int(x)}")
+        elif r.role == "rank":  # numeric for pages (markers are numbered); text "#k" in data files
+            res[c] = col if text else col.map(lambda x: "" if pd.isna(x) else f"#{int(x)}")
         else:
             res[c] = col
     frame = pd.DataFrame(res, index=out.index)
