@@ -11,12 +11,18 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from hotspot.errors import ConfigError, LockError
-from hotspot.runner import (LOCK_NAME, atomic_folder, check_replaceable, clean_leftovers, cycle_folder,
-                            folder_lock, validate_cycle_id)
+from hotspot.runner import (
+    LOCK_NAME,
+    atomic_folder,
+    check_replaceable,
+    clean_leftovers,
+    cycle_folder,
+    folder_lock,
+    validate_cycle_id,
+)
 
 
 def _tree(root: Path) -> dict[str, bytes]:

@@ -587,9 +587,9 @@ def stage_publish(ctx: _Context, folder: Path) -> None:
         kde = None  # a smoothed surface of points can reveal individual locations at small counts
         cells = redact.public_table(cells, threshold=threshold, text=True)
         top = redact.public_table(top, threshold=threshold, text=True)
-        emerging = redact.public_table(emerging, threshold=threshold)
+        emerging = redact.public_table(emerging, threshold=threshold, text=True)
         lsoa_stats = lsoa_stats[["lsoa_code", "uc_rate"]]  # deciles are published as text labels
-        forecast = redact.public_table(forecast, threshold=threshold)
+        forecast = redact.public_table(forecast, threshold=threshold, text=True)  # pages: numeric rank
     # the map shows what a meeting acts on; complete layers are in the GeoPackages
     cells = cells[cells["class"] != 0]
     forecast = forecast.nsmallest(MAP_FORECAST_UNITS, "rank")

@@ -13,10 +13,17 @@ import pytest
 import skops.io as sio
 
 from hotspot.errors import ModelFileError
+from hotspot.forecast import persist
 from hotspot.forecast.features import build_panel
 from hotspot.forecast.models import PoissonGBM
-from hotspot.forecast import persist
-from hotspot.forecast.persist import card_path, load_model, model_sha256, save_model, sign_model, verify_model
+from hotspot.forecast.persist import (
+    card_path,
+    load_model,
+    model_sha256,
+    save_model,
+    sign_model,
+    verify_model,
+)
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import gzip
-import io
 import struct
 import zipfile
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import Point
@@ -234,7 +232,6 @@ def test_formula_locations_come_out_inert_in_every_csv(tmp_path):
     write_canonical(res.accepted, tmp_path / "canonical.csv")
     write_csv(tmp_path / "areas.csv", pd.DataFrame({"name": ["=1+1", "ok"], "value": [-3, 4]}))
     for f in ("quarantine.csv", "canonical.csv", "areas.csv"):
-        text = (tmp_path / f).read_text()
         for cell in pd.read_csv(tmp_path / f, dtype=str, keep_default_na=False).to_numpy().ravel():
             assert not str(cell).startswith(("=", "+cmd", "@", "-2+")), (f, cell)
     assert "-3" in (tmp_path / "areas.csv").read_text()      # negative numbers stay numbers
