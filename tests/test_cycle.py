@@ -135,7 +135,27 @@ def test_public_run_has_no_small_counts_and_no_sensitive_files(small_input, tmp_
             assert_public(res.folder / rel, 5)
     html = (res.folder / "maps" / "tasking_map.html").read_text()
     assert "OFFICIAL" in html and "OFFICIAL-SENSITIVE" not in html
-    assert json.loads((res.folder / "manifest.json").read_text())["handling"] == "OFFICIAL"
+    man = json.loads((res.folder / "manifest.json").read_text())
+    assert man["handling"] == "OFFICIAL"
+    # issue 14: the independent scan finds nothing; no quarantine figures or input paths published
+    from hotspot.publish.scan import scan_folder
+
+    assert scan_folder(res.folder) == []
+    assert not {"inputs", "parameters", "reconciliation", "reconciliation_by_file"} & set(man)
+    assert res.folder == tmp_path / "public" / res.cycle_id          # never the sensitive folder
+    # public area tables leave out domestic and sexual offences
+    import geopandas as gpd
+
+    from hotspot.publish.redact import drop_sensitive
+
+    off = gpd.read_file(res.stages[0].folder / "offences.gpkg")
+    off["occurred_at"] = pd.to_datetime(off["occurred_at"])
+    end = pd.Timestamp(man["period"]["end"])
+    year = off[(off["occurred_at"] >= end - pd.Timedelta(days=364)) & (off["occurred_at"] < end + pd.Timedelta(days=1))]
+    la = pd.read_csv(res.folder / "tables" / "areas_la.csv")
+    kept = drop_sensitive(year)
+    assert len(kept) < len(year)
+    assert la["offences"].sum() <= len(kept) < len(year)
 
 
 def test_cli_init_and_config_errors(tmp_path):

@@ -53,7 +53,7 @@ from hotspot.covariates.profiles import area_profile, by_imd_decile
 from hotspot.covariates.universal_credit import read_statxplore
 from hotspot.errors import ConfigError, InputError
 from hotspot.forecast.backtest import backtest_chart
-from hotspot.forecast.persist import load_model
+from hotspot.forecast.persist import load_model, model_sha256
 from hotspot.forecast.profile import (day_hour_table, format_windows, heatmap_figure, parse_window,
                                       peak_windows, reference_profile, shape_correlation)
 from hotspot.crs import to_bng
@@ -76,7 +76,9 @@ from hotspot.publish import routes as R
 from hotspot.publish.briefing import write_briefing
 from hotspot.publish.export import export_layers
 from hotspot.publish.maps import save_map
-from hotspot.runner import StageCache, StageResult, atomic_folder, folder_lock, hash_inputs, run_stage, stage_key
+from hotspot.publish.scan import scan_folder
+from hotspot.runner import (StageCache, StageResult, atomic_folder, check_replaceable, clean_leftovers,
+                            cycle_folder, folder_lock, hash_inputs, run_stage, stage_key, validate_cycle_id)
 from hotspot.schema import GI_CLASSES, HANDLING_FULL, HANDLING_PUBLIC
 
 
@@ -205,6 +207,8 @@ class _Context:
 
     def selection_label(self) -> str:
         """What the analysed offences are, in words every output uses."""
+        if self.public and not self.timed:  # sexual offences cannot be split out of police.uk's VSO
+            return POLICEUK_PUBLIC_SELECTION
         if not self.cfg.hotspots["serious_only"]:
             return "All offences"
         return "Serious violence" if self.timed else POLICEUK_SELECTION
@@ -295,7 +299,7 @@ class _Context:
     def cycle_id(self) -> str:
         cid = self.cfg.cycle["id"]
         if cid != "auto":
-            return re.sub(r"[^A-Za-z0-9_.-]", "_", cid)
+            return validate_cycle_id(re.sub(r"[^A-Za-z0-9_.-]", "_", cid))
         end = self.periods()["end"]
         if not self.timed:
             return str(end.to_period("M"))
@@ -317,6 +321,8 @@ def boundary_layers(inputs: dict[str, Any]) -> dict[str, Any]:
 
 #: The analysed set of a police.uk cycle: police.uk cannot tell serious from other violence.
 POLICEUK_SELECTION = "Violence and sexual offences, and robbery (police.uk categories)"
+#: What a public (OFFICIAL) police.uk cycle analyses: robbery only (see redact.drop_sensitive).
+POLICEUK_PUBLIC_SELECTION = "Robbery (police.uk category; violence is left out of public outputs)"
 
 
 def _in(off: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
@@ -517,6 +523,8 @@ def stage_profiles(ctx: _Context, folder: Path) -> None:
     """When (day x hour, peak windows) and who lives there (area profiles, IMD, concentration)."""
     per = ctx.periods()
     off_all = ctx.offences()
+    if ctx.public:  # public area tables leave out domestic and sexual offences too
+        off_all = redact.drop_sensitive(off_all)
     off = ctx.analysed()
     year = _in(off, per["end"] - pd.Timedelta(days=364), per["end"])
     if ctx.timed:
@@ -672,11 +680,12 @@ def stage_publish(ctx: _Context, folder: Path) -> None:
         route = R.route_from_geojson(ctx.folders["routes"] / "route.geojson")
     if ctx.public:
         kde = None  # a smoothed surface of points can reveal individual locations at small counts
-        cells = redact.redact_frame(cells, threshold=threshold)
-        top = redact.suppress_counts(top, ["count", "count_last"], threshold=threshold)
-        top = redact.scrub_text(top)
-        lsoa_stats = lsoa_stats[[c for c in ("lsoa_code", "imd_decile", "uc_rate") if c in lsoa_stats]]
-        forecast = forecast.drop(columns=[c for c in forecast.columns if c in ("q10", "q90")])
+        cells = redact.public_table(cells, threshold=threshold, text=True)
+        top = redact.public_table(top, threshold=threshold, text=True)
+        if emerging is not None:
+            emerging = redact.public_table(emerging, threshold=threshold, text=True)
+        lsoa_stats = lsoa_stats[[c for c in ("lsoa_code", "uc_rate") if c in lsoa_stats]]  # deciles: text labels
+        forecast = redact.public_table(forecast, threshold=threshold, text=True)  # pages: numeric rank
     # the map shows what a meeting acts on; complete layers are in the GeoPackages
     cells = cells[cells["class"] != 0]
     forecast = forecast.nsmallest(MAP_FORECAST_UNITS, "rank")
@@ -759,7 +768,7 @@ def _briefing(ctx: _Context, folder: Path, top: pd.DataFrame, handling: str, thr
     hsj = json.loads((ctx.folders["hotspots"] / "hotspots.json").read_text())
     headline = _headline(ctx, now, last)
     if ctx.public:
-        headline = {k: tuple(v if isinstance(v, str) or v is None or v >= threshold else f"<{threshold}"
+        headline = {k: tuple(v if isinstance(v, str) or v is None or v >= threshold or v == 0 else f"<{threshold}"
                              for v in vals) for k, vals in headline.items()}
     if ctx.timed:  # months run continuously in a timestamped extract
         trend = off.set_index("occurred_at").resample("MS").size()
@@ -773,6 +782,8 @@ def _briefing(ctx: _Context, folder: Path, top: pd.DataFrame, handling: str, thr
         trend = pd.Series([by_month.get(str(m), np.nan) if str(m) not in ctx.months()["missing"] else np.nan
                            for m in months], index=months.to_timestamp(), dtype=float)
     trend = trend[trend.index <= per["end"]]
+    if ctx.public:
+        trend = trend.astype(float).mask((trend > 0) & (trend < threshold))
     fc = pd.read_json(ctx.folders["forecast"] / "forecast.json", typ="series")
     forecast = pd.DataFrame(fc["top"])
     em = json.loads((ctx.folders["emerging"] / "emerging.json").read_text())
@@ -785,7 +796,7 @@ def _briefing(ctx: _Context, folder: Path, top: pd.DataFrame, handling: str, thr
     if ctx.public:
         forecast = forecast.drop(columns=[c for c in ("q10", "q90") if c in forecast])
         if imd_profile is not None:
-            imd_profile = redact.suppress_counts(imd_profile, threshold=threshold)
+            imd_profile = redact.public_table(imd_profile, threshold=threshold, text=True)
         if ctx.timed:
             day_hour = day_hour.mask((day_hour > 0) & (day_hour < threshold))
     emerging_text = (f"emerging hot spots over {em['steps']} {em['step']}ly steps of {em['cell_m']:.0f} m cells"
@@ -914,9 +925,15 @@ def run_cycle(cfg: CycleConfig, out: str | Path, *, public: bool | None = None, 
 
 def _run(ctx: _Context, cfg: CycleConfig, out: Path, public: bool, wait: float,
          log: Callable[[str], None], fail_in: str | None, t_start: float) -> CycleResult:
+    if cfg.cycle["id"] != "auto":
+        ctx.cycle_id()  # a bad id fails before any stage runs
     with folder_lock(out, wait=wait):
+        clean_leftovers(out)  # working folders of killed runs (we hold the lock)
         cache = StageCache(out / ".cache")
-        hashes = hash_inputs([p for p in ctx.input_paths() if p.exists()])
+        inputs = ctx.input_paths()
+        if cfg.forecast["model"]:  # a swapped model changes the cache key and the manifest
+            inputs.append(cfg.path(cfg.forecast["model"]))
+        hashes = hash_inputs([p for p in inputs if p is not None and p.exists()])
         hashes = {str(Path(k).resolve()): v for k, v in hashes.items()}
         sections = cfg.as_dict()
         keys: dict[str, str] = {}
@@ -936,8 +953,9 @@ def _run(ctx: _Context, cfg: CycleConfig, out: Path, public: bool, wait: float,
             res = run_stage(cache, name, key, call, log=log)
             ctx.folders[name] = res.folder
             results.append(res)
-        cycle_id = ctx.cycle_id()
-        final = out / cycle_id
+        cycle_id = validate_cycle_id(ctx.cycle_id())
+        final = cycle_folder(out, cycle_id, public)  # public: out/public/<id>; never the same folder
+        check_replaceable(final, "OFFICIAL" if public else "OFFICIAL-SENSITIVE")
         with atomic_folder(final) as tmp:
             outputs = _assemble(ctx, results, tmp)
             if public:
@@ -945,7 +963,15 @@ def _run(ctx: _Context, cfg: CycleConfig, out: Path, public: bool, wait: float,
                     redact.assert_public(tmp / rel, int(cfg.outputs["small_count_threshold"]))
             manifest = _manifest(ctx, cfg, results, hashes, outputs, public, cycle_id,
                                  time.perf_counter() - t_start)
-            write_json(tmp / "manifest.json", manifest)
+            if public:  # the full manifest (inputs, quarantine figures) stays off the public folder
+                write_json(tmp / "manifest.json", redact.public_manifest(manifest))
+            else:
+                write_json(tmp / "manifest.json", manifest)
+            if public:  # the independent deny-by-default scan of everything published
+                found = scan_folder(tmp, int(cfg.outputs["small_count_threshold"]))
+                if found:
+                    raise redact.PublicationError(f"{len(found)} disclosure finding(s) in the public cycle; "
+                                           "nothing was published: " + "; ".join(map(str, found[:10])))
         cache.prune({f"{n}-{k}" for n, k in keys.items()})
     summary = _summary(final, manifest)
     for line in summary:
@@ -1031,7 +1057,15 @@ def _manifest(ctx, cfg, results, hashes, outputs, public, cycle_id, seconds) -> 
         "total_seconds": round(seconds, 3),
         "execution": ctx.scheduler,
         "outputs": outputs,
+        "model_sha256": _model_sha256(cfg),
     }
+
+
+def _model_sha256(cfg) -> str | None:
+    """SHA-256 of the configured forecast model file (None: trained on this cycle's data)."""
+    if not cfg.forecast["model"]:
+        return None
+    return model_sha256(cfg.path(cfg.forecast["model"]))
 
 
 def _summary(final: Path, manifest: dict) -> list[str]:

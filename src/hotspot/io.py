@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -67,11 +68,65 @@ def write_with(path: str | Path, writer: Callable[[Path], None]) -> Path:
     return Path(path)
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
+
+
+def neutralise_cell(value):
+    """A text cell made inert for spreadsheets: ``'`` before a leading ``= + - @``, tab or CR.
+
+    Plain signed numbers and percentages (``-2.5``, ``+44%``) are left as they are; so is anything
+    that is not a string. A cell that already starts with ``'`` followed by one of those characters
+    gets one more ``'``, so removing one leading ``'`` always gives back the original.
+
+    References
+    ----------
+    .. [1] OWASP, "CSV Injection", https://owasp.org/www-community/attacks/CSV_Injection
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    body = value[1:] if value.startswith("'") else value
+    if body.startswith(FORMULA_START) and not (body is value and _PLAIN_NUMBER.match(value.strip())):
+        return "'" + value
+    return value
+
+
+def unneutralise_cell(value):
+    """The inverse of :func:`neutralise_cell` (for reading the engine's own CSVs back)."""
+    if isinstance(value, str) and value.startswith("'"):
+        body = value[1:]
+        if body.startswith(FORMULA_START) or (body.startswith("'") and body[1:].startswith(FORMULA_START)):
+            return body
+    return value
+
+
+def neutralise_frame(frame):
+    """A copy of ``frame`` whose text cells (object/string columns, and the column names) are inert."""
+    import pandas as pd
+
+    out = frame.copy()
+    for c in out.columns:
+        s = out[c]
+        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            out[c] = s.map(neutralise_cell).astype(object)
+    if isinstance(out.index, pd.MultiIndex) or out.index.dtype == object:
+        out.index = out.index.map(lambda v: neutralise_cell(v) if isinstance(v, str) else v)
+    out.columns = [neutralise_cell(c) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
 def write_csv(path: str | Path, frame, **kwargs) -> Path:
-    """Write a DataFrame as CSV (UTF-8, no index by default) atomically."""
+    """Write a DataFrame as CSV (UTF-8, no index by default) atomically, formulas neutralised.
+
+    The one CSV writer of the engine: every text cell goes through :func:`neutralise_cell`, so a
+    ``=HYPERLINK(...)`` or ``+cmd|...`` read from an input comes out inert in every CSV written.
+    """
     kwargs.setdefault("index", False)
     kwargs.setdefault("lineterminator", "\n")
-    return write_with(path, lambda tmp: frame.to_csv(tmp, **kwargs))
+    safe = neutralise_frame(frame)
+    return write_with(path, lambda tmp: safe.to_csv(tmp, **kwargs))
 
 
 def write_gpkg(path: str | Path, layers: dict, **kwargs) -> Path:

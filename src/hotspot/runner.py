@@ -10,9 +10,11 @@ untouched. A lock file stops two runs writing into the same folder at once.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -22,10 +24,81 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from hotspot.errors import LockError
+from hotspot.errors import ConfigError, LockError
 from hotspot.io import sha256_file
 
 LOCK_NAME = ".hotspot.lock"
+
+#: Public (OFFICIAL) cycles go in ``<out>/public/<id>/``, sensitive ones in ``<out>/<id>/``.
+PUBLIC_DIR = "public"
+
+#: Prefixes of the working folders of a run (:func:`atomic_folder`, :class:`StageCache`).
+_LEFTOVER = (".tmp-", ".old-")
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def validate_cycle_id(cycle_id: str) -> str:
+    """Return ``cycle_id`` if it is a safe folder name, else raise :class:`ConfigError`.
+
+    Letters, digits, ``-`` and ``_`` only, starting with a letter or digit, at most 64 characters:
+    no ``.`` or ``..``, no path separators, not empty, not hidden, and not the reserved name
+    ``public`` (the folder of public cycles).
+    """
+    cid = str(cycle_id)
+    if not _ID_RE.match(cid) or cid.lower() == PUBLIC_DIR:
+        raise ConfigError(f"cycle id {cycle_id!r} is not a safe folder name: use letters, digits, "
+                          "'-' and '_' (e.g. \"2021-W26\"), without '.', '/', '\\', and not "
+                          f"{PUBLIC_DIR!r}", key="cycle.id")
+    return cid
+
+
+def cycle_folder(out_dir: Path, cycle_id: str, public: bool) -> Path:
+    """Where a cycle is published: ``out/<id>`` (sensitive) or ``out/public/<id>`` (public).
+
+    A public and a sensitive cycle of the same id therefore never share (or replace) a folder.
+    """
+    cid = validate_cycle_id(cycle_id)
+    base = Path(out_dir) / PUBLIC_DIR if public else Path(out_dir)
+    final = base / cid
+    if final.resolve().parent != base.resolve():  # e.g. a symlinked id folder pointing elsewhere
+        raise ConfigError(f"cycle folder {final} resolves outside {base}; remove the link", key="cycle.id")
+    return final
+
+
+def check_replaceable(final: Path, handling: str) -> None:
+    """Refuse to replace an existing cycle folder that is not a cycle of the same handling."""
+    if not final.exists():
+        return
+    man = final / "manifest.json"
+    try:
+        got = json.loads(man.read_text(encoding="utf-8")).get("handling") if man.exists() else None
+    except (OSError, ValueError):
+        got = None
+    if got != handling:
+        raise ConfigError(f"{final} exists and is not a {handling} cycle folder (its manifest says "
+                          f"{got!r}); it is left untouched: move it away or choose another --out",
+                          key="cycle.id")
+
+
+def clean_leftovers(out_dir: Path) -> list[Path]:
+    """Remove the working folders of killed runs (``.tmp-*``, ``.old-*`` beside cycle folders,
+    unfinished ``.<stage>-*`` folders in the cache). Call only while holding :func:`folder_lock`."""
+    removed = []
+    out_dir = Path(out_dir)
+    for base in (out_dir, out_dir / PUBLIC_DIR):
+        if base.is_dir():
+            for d in base.iterdir():
+                if d.name.startswith(_LEFTOVER) and d.is_dir() and not d.is_symlink():
+                    shutil.rmtree(d, ignore_errors=True)
+                    removed.append(d)
+    cache = out_dir / ".cache"
+    if cache.is_dir():
+        for d in cache.iterdir():
+            if d.name.startswith(".") and d.is_dir() and not d.is_symlink():
+                shutil.rmtree(d, ignore_errors=True)
+                removed.append(d)
+    return removed
 
 
 def hash_inputs(paths: list[Path]) -> dict[str, str]:
@@ -94,15 +167,41 @@ def _pid_alive(pid: int) -> bool:
 
 
 @contextmanager
+def _guard(lock: Path) -> Iterator[None]:
+    """An exclusive kernel lock (flock) serialising stale-lock takeover between processes."""
+    fd = os.open(lock.with_name(lock.name + ".guard"), os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _read_lock(lock: Path) -> dict | None:
+    try:
+        return json.loads(lock.read_text() or "{}")
+    except FileNotFoundError:
+        return None
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+@contextmanager
 def folder_lock(out_dir: Path, *, wait: float = 0.0, poll: float = 0.5) -> Iterator[Path]:
     """Hold ``out_dir/.hotspot.lock`` for the duration; refuse (or wait up to ``wait`` s) if taken.
 
-    A lock left by a dead process on this host is stale and taken over.
+    The lock file is created atomically (``O_CREAT | O_EXCL``) holding the pid, host and a random
+    token. A lock left by a dead process on this host is stale and taken over, under a kernel
+    lock (``flock``) so that two runs finding the same stale lock cannot both take it (the one
+    that comes second sees the first one's live lock). On exit the lock is removed only if it is
+    still ours.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     lock = out_dir / LOCK_NAME
     deadline = time.monotonic() + wait
-    me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+          "token": os.urandom(8).hex()}
     while True:
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -110,12 +209,12 @@ def folder_lock(out_dir: Path, *, wait: float = 0.0, poll: float = 0.5) -> Itera
                 json.dump(me, fh)
             break
         except FileExistsError:
-            try:
-                holder = json.loads(lock.read_text() or "{}")
-            except (OSError, json.JSONDecodeError):
-                holder = {}
+            holder = _read_lock(lock) or {}
             if holder.get("host") == me["host"] and holder.get("pid") and not _pid_alive(int(holder["pid"])):
-                lock.unlink(missing_ok=True)  # stale: its process is gone
+                with _guard(lock):
+                    again = _read_lock(lock)
+                    if again is not None and again == holder:  # still the same dead holder
+                        lock.unlink(missing_ok=True)
                 continue
             if time.monotonic() >= deadline:
                 raise LockError(
@@ -126,7 +225,9 @@ def folder_lock(out_dir: Path, *, wait: float = 0.0, poll: float = 0.5) -> Itera
     try:
         yield lock
     finally:
-        lock.unlink(missing_ok=True)
+        with _guard(lock):
+            if (_read_lock(lock) or {}).get("token") == me["token"]:
+                lock.unlink(missing_ok=True)
 
 
 @contextmanager

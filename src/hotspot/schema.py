@@ -75,6 +75,9 @@ QUARANTINE_REASONS = {
     "missing_id": "no offence id",
     "unknown_offence_type": "offence type not recognised",
     "unknown_postcode": "postcode not found in the postcode lookup",
+    "implausible_date": "date outside the plausible window (default 2000-01-01 to tomorrow)",
+    "unknown_flag": "knife/domestic flag value is neither yes nor no",
+    "nul_byte": "the row holds a NUL byte (damaged file); the value was not truncated",
 }
 
 #: Emerging hot spot categories (ArcGIS Pro), hot then cold, then none.

@@ -75,7 +75,7 @@ def test_public_gpkg_and_csv_exports(tmp_path, gistar_cells):
     gp = export_layers(tmp_path / "pub.gpkg", {"gistar": gistar_cells}, public=True)
     redact.assert_public(gp)
     full = export_layers(tmp_path / "full.gpkg", {"gistar": gistar_cells}, public=False)
-    with pytest.raises(PublicationError, match="count below"):
+    with pytest.raises(PublicationError, match="small_count"):
         redact.assert_public(full)
     cp = export_layers(tmp_path / "pub.csv", {"t": gistar_cells}, public=True)
     redact.assert_public(cp)

@@ -1,43 +1,148 @@
-"""Safe model persistence: skops files plus a model card, verified on load.
+"""Safe model persistence: skops files with a signed model card, verified before anything is built.
 
 A model is saved as ``<name>.skops`` (:func:`skops.io.dump`: no pickle) with ``<name>.card.json``
-beside it: training period, features, backtest scores, package versions and the SHA-256 of the
-model file. :func:`load_model` refuses a file whose SHA-256 differs from its card (tampered or
-replaced) and a file holding any type that is neither one of our estimators nor scikit-learn's;
-it never uses ``trusted=True`` and never unpickles.
+beside it: training period, features, backtest scores, package versions, the SHA-256 of the model
+file and an HMAC-SHA256 of both (file digest and card), keyed by a secret that lives **outside**
+the model folder (:func:`model_key`). :func:`load_model`
+
+1. refuses a file holding any type that is not on the closed list :data:`TRUSTED_TYPES` (exact
+   names, no prefix matching: ``sklearn.utils._testing.check_output`` is ``subprocess.check_output``
+   and is refused), by reading the file's schema with :func:`skops.io.get_untrusted_types` and
+   loading with exactly that list, never ``trusted=True``, never pickle;
+2. refuses a file whose SHA-256 differs from its card, and, for a model outside the packaged
+   ``models/`` folder, a card whose HMAC does not verify under the user's key (a person who can
+   write the model folder can rewrite the card's SHA-256, but cannot compute the HMAC without the
+   key). Models in the packaged folder ship with the code (whoever can write there can write the
+   code) and are checked by SHA-256 only.
+
+The key is ``$HOTSPOT_MODEL_KEY`` when set, otherwise the file ``model.key`` in
+``$HOTSPOT_CONFIG_DIR`` (default ``$XDG_CONFIG_HOME/hotspot`` or ``~/.config/hotspot``), created with
+32 random bytes (mode 0600) on the first save. :func:`sign_model` signs a model the user has
+decided to trust (for example one trained on another machine), after the same type check.
+
+References
+----------
+.. [1] skops, "Secure persistence with skops", https://skops.readthedocs.io/en/stable/persistence.html
+.. [2] RFC 2104, "HMAC: Keyed-Hashing for Message Authentication", 1997.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import hmac
 import json
+import os
 import platform
+import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 
+import skops.io as sio
+
 from hotspot.errors import ModelFileError
-from hotspot.io import sha256_file, write_bytes, write_json
-from hotspot.paths import models_dir
+from hotspot.io import _json_default, sha256_file, write_bytes, write_json
+from hotspot.paths import models_dir, repo_root
 
+#: Every type outside skops' own vetted defaults that a hotspot model file may hold: exact names,
+#: a closed list. Adding a model class with new attribute types means adding them here, by name.
+TRUSTED_TYPES: frozenset[str] = frozenset({
+    "hotspot.forecast.models.PoissonGBM",
+    "hotspot.forecast.baselines.LastWeeks",
+    "hotspot.forecast.baselines.SeasonalNaive",
+    "hotspot.forecast.baselines.RetrospectiveKDE",
+    "hotspot.forecast.baselines.ProspectiveHotspot",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "scipy.sparse._csr.csr_matrix",
+})
 
-def _our_types() -> list[str]:
-    from hotspot.forecast import baselines, models
-
-    classes = [models.PoissonGBM, baselines.LastWeeks, baselines.SeasonalNaive,
-               baselines.RetrospectiveKDE, baselines.ProspectiveHotspot]
-    return [f"{c.__module__}.{c.__qualname__}" for c in classes]
+_KEY_ENV = "HOTSPOT_MODEL_KEY"
 
 
 def is_trusted_type(name: str) -> bool:
-    """True for our estimator classes and scikit-learn's own types."""
-    return name in _our_types() or name.startswith("sklearn.")
+    """True only for a type name on the closed list :data:`TRUSTED_TYPES` (exact match)."""
+    return name in TRUSTED_TYPES
 
 
 def card_path(path: str | Path) -> Path:
     """The model card beside a model file: ``x.skops`` -> ``x.card.json``."""
     p = Path(path)
     return p.with_name(p.stem + ".card.json")
+
+
+def config_dir() -> Path:
+    """The user's hotspot configuration folder (``$HOTSPOT_CONFIG_DIR``, else XDG, else ~/.config)."""
+    env = os.environ.get("HOTSPOT_CONFIG_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".config") / "hotspot"
+
+
+def key_file() -> Path:
+    """Where the model-signing key is kept when ``$HOTSPOT_MODEL_KEY`` is not set."""
+    return config_dir() / "model.key"
+
+
+def model_key(*, create: bool = False) -> bytes | None:
+    """The secret that signs model cards, or None when there is none (and ``create`` is False).
+
+    ``$HOTSPOT_MODEL_KEY`` wins; otherwise :func:`key_file`, created with 32 random bytes and mode
+    0600 when ``create`` (the first save) and it does not exist.
+    """
+    env = os.environ.get(_KEY_ENV)
+    if env:
+        return env.encode("utf-8")
+    kf = key_file()
+    if not kf.exists():
+        if not create:
+            return None
+        kf.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(kf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it first
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(secrets.token_hex(32))
+    key = kf.read_text(encoding="ascii").strip()
+    if not key:
+        raise ModelFileError("model-signing key file is empty; delete it to have a new one made on "
+                             "the next save (models signed with the old key must then be re-signed)",
+                             path=kf)
+    return key.encode("ascii")
+
+
+def model_sha256(path: str | Path) -> str:
+    """SHA-256 of a model file, for the run manifest and the forecast cache key."""
+    return sha256_file(path)
+
+
+def _signature(card: dict, key: bytes) -> str:
+    body = {k: v for k, v in card.items() if k != "hmac"}
+    msg = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def in_packaged_folder(path: str | Path) -> bool:
+    """True when ``path`` is inside the ``models/`` folder that ships with the code."""
+    try:
+        Path(path).resolve().relative_to((repo_root() / "models").resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _check_types(path: Path, data: bytes) -> list[str]:
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:
+        raise ModelFileError(f"not a readable skops model file ({exc})", path=path) from exc
+    foreign = sorted(t for t in untrusted if not is_trusted_type(t))
+    if foreign:
+        raise ModelFileError(f"refusing to load types outside the closed list of hotspot model "
+                             f"types: {foreign}; only load models this engine saved", path=path)
+    return list(untrusted)
 
 
 def _versions() -> dict:
@@ -66,7 +171,7 @@ def _strip(model):
 
 def save_model(model, path: str | Path | None = None, *, name: str = "forecast",
                scores: dict | None = None, extra: dict | None = None) -> tuple[Path, Path]:
-    """Save ``model`` with skops and write its model card.
+    """Save ``model`` with skops and write its signed model card.
 
     Parameters
     ----------
@@ -85,12 +190,15 @@ def save_model(model, path: str | Path | None = None, *, name: str = "forecast",
     -------
     (Path, Path)
         Model file and card file.
-    """
-    import skops.io as sio
 
+    Raises
+    ------
+    ModelFileError
+        If the model holds a type outside :data:`TRUSTED_TYPES` (it could not be loaded back).
+    """
     path = Path(path) if path is not None else models_dir() / f"{name}.skops"
     data = sio.dumps(_strip(model))
-    write_bytes(path, data)
+    _check_types(path, data)
     params = {k: (v if isinstance(v, (int, float, str, bool, type(None))) else repr(v))
               for k, v in model.get_params().items()} if hasattr(model, "get_params") else {}
     card = {
@@ -106,6 +214,9 @@ def save_model(model, path: str | Path | None = None, *, name: str = "forecast",
         "saved_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     card.update(extra or {})
+    card = json.loads(json.dumps(card, default=_json_default))  # sign exactly what is stored
+    card["hmac"] = _signature(card, model_key(create=True))
+    write_bytes(path, data)
     cp = write_json(card_path(path), card)
     return path, cp
 
@@ -118,42 +229,82 @@ def read_card(path: str | Path) -> dict:
                              "card cannot be verified: re-save it with hotspot.forecast.persist."
                              "save_model", path=path)
     try:
-        return json.loads(cp.read_text(encoding="utf-8"))
+        card = json.loads(cp.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise ModelFileError(f"model card is not valid JSON ({exc}); re-save the model", path=cp) from exc
+    if not isinstance(card, dict):
+        raise ModelFileError("model card is not a JSON object; re-save the model", path=cp)
+    return card
 
 
-def load_model(path: str | Path):
-    """Load a model saved by :func:`save_model`, after verifying it.
+def _read(path: Path) -> bytes:
+    if not path.is_file():
+        raise ModelFileError("model file not found; train one with `hotspot forecast ... --save` or "
+                             "give the right path", path=path)
+    return path.read_bytes()
+
+
+def verify_model(path: str | Path) -> tuple[bytes, list[str]]:
+    """Check a model file without building anything from it; returns its bytes and its types.
 
     Raises
     ------
     ModelFileError
-        If the file or its card is missing, the SHA-256 differs from the card (the file was
-        changed), the file is not a readable skops file, or it holds types other than our
-        estimators and scikit-learn's.
+        Missing file or card, a type outside :data:`TRUSTED_TYPES`, a SHA-256 that differs from the
+        card, or (outside the packaged ``models/`` folder) a missing key or an HMAC that does not
+        verify.
     """
-    import skops.io as sio
-
     path = Path(path)
-    if not path.exists():
-        raise ModelFileError("model file not found; train one with `hotspot forecast ... --save` or "
-                             "give the right path", path=path)
+    data = _read(path)  # read once: what is checked is what is loaded
     card = read_card(path)
-    digest = sha256_file(path)
+    digest = hashlib.sha256(data).hexdigest()
     if digest != card.get("sha256"):
         raise ModelFileError(f"SHA-256 {digest[:12]}... does not match the model card "
                              f"({str(card.get('sha256'))[:12]}...): the file was modified or replaced; "
                              "do not use it, re-train or restore the original", path=path)
+    types = _check_types(path, data)
+    if not in_packaged_folder(path):
+        key = model_key()
+        if key is None:
+            raise ModelFileError(f"no model-signing key (${_KEY_ENV} or {key_file()}) on this "
+                                 "machine, so this model's card cannot be verified; train the model "
+                                 "here, or sign a model you trust with hotspot.forecast.persist."
+                                 "sign_model", path=path)
+        if not hmac.compare_digest(str(card.get("hmac", "")), _signature(card, key)):
+            raise ModelFileError("the model card's HMAC does not verify under this machine's key: "
+                                 "the model or its card was changed, or it was saved elsewhere; do "
+                                 "not use it, or sign it with hotspot.forecast.persist.sign_model "
+                                 "if you trust where it came from", path=path)
+    return data, types
+
+
+def sign_model(path: str | Path) -> Path:
+    """Sign a model the user trusts (e.g. trained on another machine) with this machine's key.
+
+    The type check still applies: a file holding a type outside :data:`TRUSTED_TYPES` is refused.
+    The card's SHA-256 is set from the file. Returns the card path.
+    """
+    path = Path(path)
+    data = _read(path)
+    _check_types(path, data)
+    card = read_card(path) if card_path(path).exists() else {"name": path.stem, "file": path.name}
+    card["sha256"] = hashlib.sha256(data).hexdigest()
+    card.pop("hmac", None)
+    card["hmac"] = _signature(card, model_key(create=True))
+    return write_json(card_path(path), card)
+
+
+def load_model(path: str | Path):
+    """Load a model saved by :func:`save_model`, after :func:`verify_model`.
+
+    Raises
+    ------
+    ModelFileError
+        See :func:`verify_model`; also when skops cannot build the object.
+    """
+    path = Path(path)
+    data, types = verify_model(path)
     try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:
-        raise ModelFileError(f"not a readable skops model file ({exc})", path=path) from exc
-    foreign = [t for t in untrusted if not is_trusted_type(t)]
-    if foreign:
-        raise ModelFileError(f"refusing to load types that are not hotspot or scikit-learn "
-                             f"estimators: {foreign}; only load models this engine saved", path=path)
-    try:
-        return sio.load(path, trusted=list(untrusted))
+        return sio.loads(data, trusted=types)
     except Exception as exc:
         raise ModelFileError(f"could not load the model ({exc})", path=path) from exc

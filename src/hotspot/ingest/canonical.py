@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hotspot.errors import InputError
+from hotspot.io import unneutralise_cell
 from hotspot.schema import OFFENCE_COLUMNS
 
 #: dtype of every canonical column after reading.
@@ -124,8 +125,8 @@ def from_canonical_text(raw: pd.DataFrame, path: str | Path | None = None) -> pd
             if v.isna().any():
                 _bad_value(raw, v.isna(), col, path, "an integer line number")
             out[col] = v.astype("int64")
-        else:
-            out[col] = s.to_numpy(dtype=object)
+        else:  # text written by hotspot.io.write_csv: formulas were neutralised with a leading '
+            out[col] = s.map(unneutralise_cell).to_numpy(dtype=object)
     return out
 
 

@@ -41,7 +41,6 @@ midpoint with ``time_range = "midpoint"``; a ``to`` earlier than ``from`` is qua
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
 import tomllib
@@ -80,6 +79,9 @@ MAPPING_SECTIONS = {"columns": set(SYNONYMS), "formats": {"datetime", "dayfirst"
 TRUE_WORDS = ("1", "true", "t", "yes", "y")
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+
+#: What a NUL byte in a text input becomes (the row is then quarantined as ``nul_byte``).
+NUL_MARK = "\ufffd"
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -205,6 +207,8 @@ def parse_csv_text(text: str, path: str | Path) -> tuple[pd.DataFrame, np.ndarra
     """
     if not text.strip():
         raise InputError("file is empty; expected a CSV with a header line", path=path)
+    if "\x00" in text:  # the C parser would cut a value at a NUL; keep it whole, mark it
+        text = text.replace("\x00", NUL_MARK)
     import warnings
 
     try:
@@ -238,10 +242,9 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, np.ndarray]:
     path = Path(path)
     kind = sniff(path)
     if kind == "gzip":
-        try:
-            data = gzip.decompress(path.read_bytes())
-        except (OSError, EOFError) as exc:
-            raise InputError(f"corrupt gzip file ({exc}); re-download or re-export it", path=path) from None
+        from hotspot.ingest.safety import gunzip
+
+        data = gunzip(path.read_bytes(), path)  # bounded: a gzip bomb is an InputError
         if b"\x00" in data[:8192]:
             raise InputError("the gzip file does not hold text; expected a gzipped CSV", path=path)
         return parse_csv_text(decode(data, path), path)
@@ -283,9 +286,9 @@ def read_gpkg(path: str | Path, layer: str | None = None) -> tuple[pd.DataFrame,
                 s = s.dt.tz_convert("Europe/London").dt.tz_localize(None)
             s = s.dt.strftime("%Y-%m-%dT%H:%M:%S")
         raw[str(col)] = s.astype(object).where(s.notna(), "").astype(str).to_numpy()
-    names = {normalise_name(c) for c in raw.columns}
     geom = getattr(gdf, "geometry", None)
-    if geom is not None and "geometry" in gdf.columns and not ({"easting", "x"} & names):
+    if geom is not None and "geometry" in gdf.columns and gdf.geometry.notna().any():
+        # the point geometry wins over coordinate attributes and postcodes where both exist
         gdf = require_crs(gdf, name, path=path)
         pts = gdf.geometry.reset_index(drop=True)
         is_pt = (pts.geom_type == "Point").to_numpy() & ~pts.is_empty.to_numpy()
@@ -293,8 +296,11 @@ def read_gpkg(path: str | Path, layer: str | None = None) -> tuple[pd.DataFrame,
         y = np.full(len(pts), np.nan)
         x[is_pt] = pts[is_pt].x.to_numpy()
         y[is_pt] = pts[is_pt].y.to_numpy()
-        raw["easting"] = [repr(float(v)) if np.isfinite(v) else "" for v in x]
-        raw["northing"] = [repr(float(v)) if np.isfinite(v) else "" for v in y]
+        for field, v in (("easting", x), ("northing", y)):
+            txt = np.array([repr(float(a)) if np.isfinite(a) else "" for a in v], dtype=object)
+            target = next((c for c in raw.columns if normalise_name(c) == field), field)
+            old = raw[target].to_numpy(dtype=object) if target in raw.columns else np.full(len(v), "", object)
+            raw[target] = np.where(is_pt, txt, old)
     return raw, fids
 
 
@@ -352,6 +358,25 @@ def parse_flags(s: pd.Series) -> np.ndarray:
     return s.str.strip().str.lower().isin(TRUE_WORDS).to_numpy()
 
 
+#: Text that is a "no" (or empty) in a yes/no flag column; anything else is an unknown flag.
+FALSE_WORDS = frozenset({"", "0", "false", "f", "no", "n"})
+
+
+def unknown_flags(s: pd.Series) -> np.ndarray:
+    """True where a yes/no flag holds neither a yes nor a no word (``maybe``, ``2``, ``x``)."""
+    v = s.str.strip().str.lower()
+    return (~v.isin(TRUE_WORDS) & ~v.isin(FALSE_WORDS)).to_numpy()
+
+
+_YEAR_RE = r"^\s*(\d{4,})-"
+
+
+def out_of_range_text(s: pd.Series) -> pd.Series:
+    """True where text starts with a year outside 1678..2261 (beyond pandas' nanosecond range)."""
+    year = pd.to_numeric(s.astype(str).str.extract(_YEAR_RE, expand=False), errors="coerce")
+    return ((year < 1678) | (year > 2261)).fillna(False)
+
+
 _OFFSET_RE = r"(?:Z|[+-]\d{2}:?\d{2})$"
 
 
@@ -364,7 +389,7 @@ def parse_datetimes(s: pd.Series, fmt: str | None = None, dayfirst: bool = True)
     """
     s = s.fillna("").astype(str).str.strip()
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    todo = s != ""
+    todo = (s != "") & ~out_of_range_text(s)  # 0001-01-01, 9999-12-31: NaT, never an abort
     if not todo.any():
         return out
     if fmt is not None:
@@ -468,6 +493,8 @@ def stage_extract(raw: pd.DataFrame, lines: np.ndarray, source: str, mapping: di
     empty = (txt == "").to_numpy()
     hint = f" in format {fmt!r}" if fmt else " (set [formats] datetime in the mapping)"
     flags.flag(empty, "missing_date", f"column {col!r} is empty")
+    flags.flag(out_of_range_text(txt).to_numpy(), "implausible_date",
+               lazy(_esc(col) + " {!r} is outside the plausible date window", txt))
     flags.flag(when.isna().to_numpy() & ~empty, "unparseable_date",
                lazy(_esc(col) + " {!r} is not a date" + _esc(hint), txt))
     if "occurred_from" in cols and "occurred_at" not in cols and "occurred_to" in cols:
@@ -497,6 +524,10 @@ def stage_extract(raw: pd.DataFrame, lines: np.ndarray, source: str, mapping: di
         missing = missing & lmiss
     postcode = get("postcode")
     flags.flag(missing & (postcode == "").to_numpy(), "missing_coordinates", "no coordinates and no postcode")
+    for fld in ("knife", "domestic"):
+        if fld in cols:
+            flags.flag(unknown_flags(get(fld)), "unknown_flag",
+                       lazy(_esc(cols[fld]) + " {!r} is neither yes nor no", get(fld)))
 
     ctext = get("crime_type")
     ctype, mapped = match_crime_types(ctext, mapping["offence_types"])

@@ -69,14 +69,11 @@ def zip_members(path: str | Path) -> list[str]:
 
 
 def read_zip_member(path: str | Path, member: str) -> bytes:
-    """Bytes of one zip member (decompressed when it is ``.gz``)."""
-    with zipfile.ZipFile(path) as zf:
-        data = zf.read(member)
-    if member.lower().endswith(".gz"):
-        import gzip
+    """Bytes of one zip member (decompressed when it is ``.gz``), checked and size-bounded by
+    :func:`hotspot.ingest.safety.read_member` (encryption, method, size, ratio, damage)."""
+    from hotspot.ingest.safety import read_member
 
-        data = gzip.decompress(data)
-    return data
+    return read_member(path, member)
 
 
 def stage_policeuk(raw: pd.DataFrame, lines: np.ndarray, source: str) -> tuple[pd.DataFrame, Flags]:

@@ -205,8 +205,10 @@ def check_future(staged: pd.DataFrame, flags: Flags, now) -> None:
     """Quarantine rows dated after ``now`` (month-only rows: a month starting after it)."""
     limit, inclusive = now_limit(now)
     t = staged["occurred_at"]
-    when = t.where(t.notna(), pd.to_datetime(staged["month"].where(staged["month"] != ""), format="%Y-%m",
-                                             errors="coerce"))
+    from hotspot.ingest.extract import out_of_range_text
+
+    months = staged["month"].where((staged["month"] != "") & ~out_of_range_text(staged["month"]))
+    when = t.where(t.notna(), pd.to_datetime(months, format="%Y-%m", errors="coerce").astype("datetime64[ns]"))
     fut = (when >= limit) if inclusive else (when > limit)
     fut = fut.fillna(False).to_numpy(dtype=bool)
     if fut.any():
@@ -394,7 +396,8 @@ def _stage(raw: pd.DataFrame, lines: np.ndarray, unit: _Unit, mapping: dict):
 
 
 def read_offences(paths: Sequence[str | Path] | str | Path, *, mapping: Mapping | str | Path | None = None,
-                  now=None, rules: Mapping | str | Path | None = None, postcodes=None) -> IngestResult:
+                  now=None, rules: Mapping | str | Path | None = None, postcodes=None,
+                  earliest=None, latest=None) -> IngestResult:
     """Read, validate and classify offences from any supported input.
 
     Parameters
@@ -412,6 +415,9 @@ def read_offences(paths: Sequence[str | Path] | str | Path, *, mapping: Mapping 
         classification unless rules are given.
     postcodes : optional
         Accepted for interface symmetry and ignored: postcodes are resolved by geocoding.
+    earliest, latest : date-like, optional
+        Plausible-date window (default 2000-01-01 to today + 1 day); rows outside it are
+        ``implausible_date`` (:func:`hotspot.ingest.safety.check_date_window`).
 
     Returns
     -------
@@ -424,7 +430,8 @@ def read_offences(paths: Sequence[str | Path] | str | Path, *, mapping: Mapping 
         missing); the message names the file and the fix. Nothing is returned in part.
     """
     from hotspot.ingest.classify import classify, load_rules
-    from hotspot.ingest.extract import load_mapping
+    from hotspot.ingest.extract import NUL_MARK, load_mapping
+    from hotspot.ingest.safety import check_date_window, date_window, nul_rows
     from hotspot.progress import track
 
     if isinstance(paths, (str, Path)):
@@ -435,6 +442,7 @@ def read_offences(paths: Sequence[str | Path] | str | Path, *, mapping: Mapping 
     cfg = load_mapping(mapping)
     rule_cfg = load_rules(rules)  # validate up front, before any reading
     now_limit(now)
+    date_window(earliest, latest)
     units = expand_inputs(paths)
     seen: set = set()
     accepted, quarantines = [], []
@@ -444,7 +452,9 @@ def read_offences(paths: Sequence[str | Path] | str | Path, *, mapping: Mapping 
     for unit in track(units, desc="reading offences", total=len(units), unit="file"):
         raw, lines = _load(unit, cfg)
         fmt, staged, flags, stored = _stage(raw, lines, unit, cfg)
+        flags.flag(nul_rows(raw, NUL_MARK), "nul_byte", "a value holds a NUL byte (shown as \ufffd)")
         check_future(staged, flags, now)
+        check_date_window(staged, flags, earliest, latest)
         check_duplicates(staged["offence_id"], flags, seen)
         ok = flags.ok
         good = staged.loc[ok]

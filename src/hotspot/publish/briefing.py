@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import json
 import shutil
 import subprocess
 import tempfile
@@ -23,7 +24,7 @@ import pandas as pd
 
 from hotspot.errors import ArgumentError, InputError
 from hotspot.publish.assets import esc
-from hotspot.schema import HANDLING_FULL
+from hotspot.schema import HANDLING_FULL, HANDLING_PUBLIC
 
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
@@ -138,7 +139,8 @@ def imd_png(profile: pd.DataFrame, value: str) -> str:
     """Bar chart of ``value`` by IMD decile."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 2.6))
-    ax.bar(profile["imd_decile"].astype(int), profile[value].astype(float), color="#ef8a62")
+    deciles = pd.to_numeric(profile["imd_decile"].astype(str).str.extract(r"(\d+)")[0])  # 3 or "decile 3"
+    ax.bar(deciles.astype(int), pd.to_numeric(profile[value], errors="coerce").astype(float), color="#ef8a62")
     ax.set_xticks(range(1, 11))
     ax.set_xlabel("IMD decile (1 = most deprived)")
     ax.set_ylabel(value.replace("_", " "))
@@ -168,27 +170,52 @@ def _table(df: pd.DataFrame, *, count_columns: Sequence[str] = ("count", "count_
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _number(v) -> float | None:
+    """A headline figure as a number, or None when it is withheld ("<5", None, NaN) or not a number."""
+    if v is None or isinstance(v, bool):
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(f) else f
+
+
 def _headline(figures: Mapping[str, tuple]) -> str:
     out = []
     for name, vals in figures.items():
         this, last = (tuple(vals) + (None,))[:2]
-        if isinstance(this, str):  # a label such as "not available" or "<5": shown as it is
-            out.append(f"<div class='fig'><div>{esc(name)}</div><div class='v'>{esc(this)}</div></div>")
-            continue
-        if isinstance(last, str):
-            last = None
+        t, la = _number(this), _number(last)
         change = ""
-        if last not in (None, 0) and this is not None and not pd.isna(last) and not pd.isna(this):
-            pct = (float(this) - float(last)) / float(last) * 100
+        if t is not None and la not in (None, 0.0):  # no change is shown beside a withheld figure
+            pct = (t - la) / la * 100
             cls = "up" if pct > 0 else "down" if pct < 0 else ""
-            change = f"<div class='{cls}'>{pct:+.0f}% on last cycle ({esc(f'{float(last):,.0f}')})</div>"
-        v = "&lt;5" if this is None or pd.isna(this) else esc(f"{float(this):,.0f}")
+            change = f"<div class='{cls}'>{pct:+.0f}% on last cycle ({esc(f'{la:,.0f}')})</div>"
+        if t is not None:
+            v = esc(f"{t:,.0f}")
+        else:
+            v = esc(this) if isinstance(this, str) and this else "&lt;5"
         out.append(f"<div class='fig'><div>{esc(name)}</div><div class='v'>{v}</div>{change}</div>")
     return "<div class='headline'>" + "".join(out) + "</div>"
 
 
-def _img(uri: str, alt: str) -> str:
-    return f"<img src='{uri}' alt='{esc(alt)}'>"
+def _day_hour_data(table: pd.DataFrame) -> pd.DataFrame:
+    """The day x hour table as records (day as text, one column per hour)."""
+    t = pd.DataFrame(table).copy()
+    t.columns = [str(c) for c in t.columns]
+    return t.rename_axis("day").reset_index().astype({"day": str})
+
+
+def _img(uri: str, alt: str, data=None) -> str:
+    """An embedded chart, followed by the table it plots (so what it shows can be checked)."""
+    tag = f"<img src='{uri}' alt='{esc(alt)}'>"
+    if data is None:
+        return tag
+    if isinstance(data, pd.Series):
+        data = pd.DataFrame({"period": [str(i)[:10] for i in data.index], "value": data.to_numpy(float)})
+    recs = json.loads(pd.DataFrame(data).to_json(orient="records"))
+    blob = json.dumps(recs).replace("<", "\\u003c")
+    return tag + f"<script type='application/json' class='chart-data'>{blob}</script>"
 
 
 DEFAULT_METHOD = (
@@ -212,8 +239,18 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
                     forecast: pd.DataFrame | None = None, emerging: pd.DataFrame | None = None,
                     imd_profile: pd.DataFrame | None = None, method: str = DEFAULT_METHOD,
                     caveats: Sequence[str] = DEFAULT_CAVEATS, generated: dt.datetime | None = None,
-                    forecast_title: str = "Next week: forecast", notes: Sequence[str] = ()) -> str:
-    """The briefing as one HTML string. See :func:`write_briefing` for the parameters."""
+                    forecast_title: str = "Next week: forecast", notes: Sequence[str] = (),
+                    threshold: int = 5) -> str:
+    """The briefing as one HTML string. See :func:`write_briefing` for the parameters.
+
+    A public (``OFFICIAL``) briefing withholds chart values from 1 to ``threshold - 1`` (the day x
+    hour heatmap and the monthly trend), whatever the caller passed.
+    """
+    if handling == HANDLING_PUBLIC:
+        if isinstance(day_hour, pd.DataFrame):
+            day_hour = day_hour.mask((day_hour > 0) & (day_hour < threshold))
+        if trend is not None:
+            trend = trend.astype(float).mask((trend > 0) & (trend < threshold))
     generated = generated or dt.datetime.now().replace(microsecond=0)
     h = esc(handling)
     parts = [f"<div class='handling top'>{h}</div>", f"<h1>{esc(title)}</h1>",
@@ -225,13 +262,17 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
     if top is not None and len(top):
         cols = [c for c in ("rank", "name", "count", "count_last", "trend", "peak_window", "main_types",
                             "imd_decile") if c in top.columns]
+        if handling == HANDLING_PUBLIC and "rank" in top.columns and len(top) < 10:
+            # 1..n in a short table cannot be told from small counts by an independent check
+            top = top.assign(rank=top["rank"].map(lambda r: "" if pd.isna(r) else f"#{int(r)}"))
         suppressed = any(f"{c}_text" in top.columns for c in ("count", "count_last"))
         tab = _table_with_text(top, cols) if suppressed else _table(top[cols])
         parts += ["<h2>Top hotspots</h2>", tab]
     if isinstance(day_hour, str):  # e.g. month-only data: say why there is no table
         parts += ["<h2>When: day of week and hour</h2>", f"<p>{esc(day_hour)}</p>"]
     elif day_hour is not None:
-        parts += ["<h2>When: day of week and hour</h2>", _img(heatmap_png(day_hour), "day by hour heatmap")]
+        parts += ["<h2>When: day of week and hour</h2>", _img(heatmap_png(day_hour), "day by hour heatmap",
+                                                               _day_hour_data(day_hour))]
     if trend is not None and len(trend):
         if isinstance(restrictions, str) and restrictions == "default":
             try:
@@ -240,7 +281,7 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
                 restrictions = None
         elif restrictions is not None and not isinstance(restrictions, pd.DataFrame):
             restrictions = read_restrictions(restrictions)
-        parts += ["<h2>Trend</h2>", _img(trend_png(trend, restrictions=restrictions), "monthly trend"),
+        parts += ["<h2>Trend</h2>", _img(trend_png(trend, restrictions=restrictions), "monthly trend", trend),
                   "<p class='caveat'>Shaded: COVID-19 restrictions on the night-time economy in England "
                   "(darker = stricter).</p>" if restrictions is not None else ""]
     if forecast is not None and len(forecast):
@@ -250,14 +291,17 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
     if emerging is not None and len(emerging):
         counts = pd.Series(emerging["category"]).astype(str).value_counts()
         counts = counts[counts.index != "no pattern detected"]
-        parts += ["<h2>Emerging hot spots</h2>",
-                  _table(counts.rename_axis("category").reset_index(name="cells"), count_columns=())]
+        cells = counts.rename_axis("category").reset_index(name="cells")
+        if handling == HANDLING_PUBLIC:  # small numbers are withheld in public pages, whatever they count
+            cells["cells"] = cells["cells"].astype(object).where(cells["cells"] >= threshold, f"<{threshold}")
+        parts += ["<h2>Emerging hot spots</h2>", _table(cells, count_columns=())]
     if imd_profile is not None and len(imd_profile):
         val = next((c for c in ("rate_per_1000", "sv_rate", "rate", "offences", "count")
                     if c in imd_profile.columns), None)
         parts += ["<h2>Area profile by deprivation (IMD decile)</h2>", _table(imd_profile, count_columns=("count", "offences"))]
         if val is not None and "imd_decile" in imd_profile.columns:
-            parts.append(_img(imd_png(imd_profile, val), "profile by IMD decile"))
+            parts.append(_img(imd_png(imd_profile, val), "profile by IMD decile",
+                              imd_profile[["imd_decile", val]].astype({"imd_decile": str})))
     parts += ["<h2>Method</h2>", f"<p>{esc(method)}</p>", "<h2>Caveats</h2><ul class='caveat'>"
               + "".join(f"<li>{esc(c)}</li>" for c in caveats) + "</ul>",
               f"<div class='handling bottom'>{h}</div>"]
@@ -328,7 +372,7 @@ def write_briefing(path: str | Path, *, pdf: bool = False, **context) -> dict:
 
     unknown = set(context) - {"title", "period", "handling", "headline", "top", "day_hour", "trend",
                               "restrictions", "forecast", "emerging", "imd_profile", "method", "caveats",
-                              "generated", "forecast_title", "notes"}
+                              "generated", "forecast_title", "notes", "threshold"}
     if unknown:
         raise ArgumentError(sorted(unknown)[0], "an unknown briefing field", "one of the documented context names")
     path = Path(path)

@@ -30,13 +30,13 @@ def export_layers(path: str | Path, layers: Mapping[str, pd.DataFrame], *, publi
     threshold : int
         Small-count suppression threshold for public exports.
     """
-    from hotspot.io import atomic_path
+    from hotspot.io import atomic_path, write_csv
 
     path = Path(path)
     label = redact.handling_label(public)
     out = {}
     for name, df in layers.items():
-        d = redact.redact_frame(df, threshold=threshold) if public else df.copy()
+        d = redact.redact_frame(df, threshold=threshold, text=False) if public else df.copy()
         d["handling"] = label
         out[name] = d
     suffix = path.suffix.lower()
@@ -47,7 +47,7 @@ def export_layers(path: str | Path, layers: Mapping[str, pd.DataFrame], *, publi
     with atomic_path(path) as tmp:
         if suffix == ".csv":
             frame = next(iter(out.values()))
-            pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).to_csv(tmp, index=False)
+            write_csv(tmp, pd.DataFrame(frame.drop(columns="geometry", errors="ignore")))
         else:
             for name, gdf in out.items():
                 gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
