@@ -733,7 +733,7 @@ def _headline(ctx: _Context, now: pd.DataFrame, last: pd.DataFrame | None) -> di
     located = pair(len)
     this_total, last_total = total(per["start"], per["end"]), total(per["prev_start"], per["prev_end"])
     recorded = (this_total, last_total) if this_total is not None and not ctx.public else located
-    return {
+    out = {
         f"{ctx.selection_label()}, recorded (incl. no location)" if recorded is not located
         else ctx.selection_label(): recorded,
         "Robbery (with a location)": pair(lambda d: int((d["crime_type"] == "Robbery").sum())),
@@ -741,6 +741,9 @@ def _headline(ctx: _Context, now: pd.DataFrame, last: pd.DataFrame | None) -> di
         "Domestic serious violence": (f"{NOT_AVAILABLE} (police.uk has no domestic flag)",),
         "Friday/Saturday night (18:00-06:00)": (f"{NOT_AVAILABLE} (police.uk data has no day or hour)",),
     }
+    if ctx.public:  # public outputs name no domestic or sexual category at all
+        out.pop("Domestic serious violence")
+    return out
 
 
 def _quality_notes(ctx: _Context) -> list[str]:
@@ -755,7 +758,8 @@ def _quality_notes(ctx: _Context) -> list[str]:
     if m["missing"]:
         notes.append(f"Months missing from the published data (gaps, not zeros): {', '.join(m['missing'])}.")
     notes.append("police.uk locations are snapped to map points and dates are months only: "
-                 "no day, hour, knife or domestic figures can be given.")
+                 + ("no day, hour or knife figures can be given." if ctx.public else
+                    "no day, hour, knife or domestic figures can be given."))
     return notes
 
 
