@@ -96,7 +96,8 @@ def study_area(boundaries: str | Path | Sequence[str | Path] | Areas | None = No
 
 def load_offences(inputs: str | Path | Sequence[str | Path], study_area: StudyArea, *,
                   tolerance: float = 50.0, mapping: Any = None, rules: Any = None, now: Any = None,
-                  postcodes: str | Path | pd.DataFrame | None = None) -> _geocode.OffencesResult:
+                  postcodes: str | Path | pd.DataFrame | None = None, earliest: Any = None,
+                  latest: Any = None) -> _geocode.OffencesResult:
     """Read, validate and geocode offence files into the study area; reconcile every row.
 
     Parameters
@@ -109,6 +110,9 @@ def load_offences(inputs: str | Path | Sequence[str | Path], study_area: StudyAr
         Metres outside every polygon within which a point takes the nearest area.
     mapping, rules, now :
         Column mapping (TOML), serious-violence rules (TOML), the "future" cut-off date.
+    earliest, latest : date-like, optional
+        The plausible date window (default 2000-01-01 to today + 1 day); rows outside it are
+        quarantined as ``implausible_date``.
     postcodes : path or DataFrame, optional
         Postcode lookup for rows without coordinates.
 
@@ -130,7 +134,8 @@ def load_offences(inputs: str | Path | Sequence[str | Path], study_area: StudyAr
     if postcodes is None and study_area.embedded:
         postcodes = data_dir() / "postcodes.csv"
     res = _geocode.load_offences(paths, areas=study_area.areas, tolerance=float(tolerance),
-                                 mapping=mapping, now=now, rules=rules, postcodes=postcodes)
+                                 mapping=mapping, now=now, rules=rules, postcodes=postcodes,
+                                 earliest=earliest, latest=latest)
     if study_area.embedded:
         _refuse_real_in_embedded(res, paths)
     return res

@@ -892,9 +892,11 @@ def run_cmd(
     postcodes: Optional[Path] = typer.Option(None, "--postcodes", help="Postcode lookup for rows without "
                                              "coordinates."),
     field: Optional[List[str]] = typer.Option(None, "--field", help=_FIELD_HELP + " Overrides [inputs] fields."),
-    out: Path = typer.Option(Path("outputs"), "--out", help="Output folder; the cycle is written to OUT/<cycle id>/."),
+    out: Path = typer.Option(Path("outputs"), "--out", help="Output folder; the cycle is written to "
+                             "OUT/<cycle id>/ (public runs: OUT/public/<cycle id>/)."),
     public: Optional[bool] = typer.Option(None, "--public/--sensitive", help="Override [cycle] public: write only "
-                                          "the redacted OFFICIAL outputs (--public) or the full ones."),
+                                          "the redacted OFFICIAL outputs (--public, into OUT/public/) or the "
+                                          "full ones."),
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait if another run holds OUT's lock."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on Dask (needs `pip install "
                                             "'hotspot[dask]'`): 'processes' for a local cluster, or the "
@@ -936,6 +938,42 @@ def demo_cmd(
     from hotspot.cycle import run_cycle
 
     run_cycle(demo(), out, public=public, log=lambda s: typer.echo(s, err=True), scheduler=scheduler)
+
+
+@app.command("scan")
+def scan_cmd(
+    folder: Path = typer.Argument(..., help="A published folder, e.g. outputs/public/2025-06."),
+    threshold: int = typer.Option(5, "--threshold", help="Counts from 1 to THRESHOLD - 1 are disclosive."),
+) -> None:
+    """Independent disclosure scan of a folder: small or recoverable counts, points, sensitive words, paths.
+
+    Knows nothing of the redactor's lists; exit code 1 when anything is found.
+    """
+    from hotspot.errors import ArgumentError
+    from hotspot.publish.scan import scan_folder
+
+    if not folder.is_dir():
+        raise ArgumentError("FOLDER", str(folder), "an existing folder of published files")
+    found = scan_folder(folder, threshold)
+    for f in found:
+        typer.echo(str(f))
+    typer.echo(f"{len(found)} finding(s) in {folder}")
+    if found:
+        raise typer.Exit(1)
+
+
+@app.command("sign-model")
+def sign_model_cmd(
+    path: Path = typer.Argument(..., help="A .skops model you trust (e.g. trained on another machine)."),
+) -> None:
+    """Sign a model with this machine's key so --model and the forecast model key accept it.
+
+    The closed type check still applies: a file holding any type outside the trusted list is refused.
+    """
+    from hotspot.forecast.persist import sign_model
+
+    card = sign_model(path)
+    typer.echo(f"signed {path}; card {card}")
 
 
 @app.command("init")

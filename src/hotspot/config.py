@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hotspot.errors import ConfigError
+from hotspot.runner import validate_cycle_id
 
 EXAMPLE = '''\
 # hotspot tasking-cycle configuration (TOML). Run: hotspot run --config cycle.toml --out outputs
@@ -40,6 +41,8 @@ fields = {}              # column names, e.g. { beat_code = "WD25CD", beat_name 
 postcodes = ""           # ONSPD-shaped postcode lookup
 tolerance_m = 50.0       # points this close outside every area take the nearest
 now = ""                 # dates after this are "future" (YYYY-MM-DD); "" = today
+earliest = "2000-01-01"  # plausible date window: rows dated outside it are quarantined
+latest = ""              #   (implausible_date); "" = today + 1 day
 
 [covariates]
 imd = ""                 # IMD 2019 File 7 CSV
@@ -80,7 +83,7 @@ stops = 8
 [outputs]
 map = true
 briefing = true
-basemap = "none"         # none | osm | a tile URL template
+basemap = "none"         # none | osm (OpenStreetMap, needs internet) | an https XYZ tile URL template
 top_n = 10
 small_count_threshold = 5
 '''
@@ -184,6 +187,14 @@ def validate(raw: dict, *, source: str = "", base_dir: Path | None = None) -> Cy
                 raise ConfigError(f"got {value!r}; it must be 0 or more", key=name, path=source or None)
         merged[section] = sec
     _check_dates(merged, source)
+    if merged["cycle"]["id"] != "auto":
+        validate_cycle_id(merged["cycle"]["id"])
+    basemap = merged["outputs"]["basemap"]
+    merged["outputs"]["basemap"] = {"osm": "openstreetmap"}.get(basemap, basemap)
+    if merged["outputs"]["basemap"] not in ("none", "openstreetmap") and \
+            not str(basemap).startswith("https://"):
+        raise ConfigError(f"got {basemap!r}; use none, osm or an https XYZ tile URL template "
+                          "(https://.../{z}/{x}/{y}.png)", key="outputs.basemap", path=source or None)
     start = merged["routes"]["start"]
     if (len(start) != 2 or not all(isinstance(v, (int, float)) for v in start)
             or not (49 < start[0] < 61 and -9 < start[1] < 2.5)):
@@ -199,7 +210,7 @@ def validate(raw: dict, *, source: str = "", base_dir: Path | None = None) -> Cy
 def _check_dates(merged: dict, source: str) -> None:
     from datetime import date
 
-    for section, key in (("cycle", "end"), ("inputs", "now")):
+    for section, key in (("cycle", "end"), ("inputs", "now"), ("inputs", "earliest"), ("inputs", "latest")):
         v = merged[section][key]
         if v in ("", "auto"):
             continue

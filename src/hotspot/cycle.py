@@ -347,7 +347,8 @@ def stage_offences(ctx: _Context, folder: Path) -> None:
     """Read, validate, geocode; write offences, quarantine and the reconciliation report."""
     inp = ctx.cfg.inputs
     kw = {"tolerance": inp["tolerance_m"], "mapping": ctx.cfg.path(inp["mapping"]), "now": inp["now"] or None,
-          "rules": ctx.cfg.path(inp["rules"]), "postcodes": ctx.postcodes}
+          "rules": ctx.cfg.path(inp["rules"]), "postcodes": ctx.postcodes,
+          "earliest": inp["earliest"] or None, "latest": inp["latest"] or None}
     if ctx.client is not None:  # one task per input file; equal to the single-process result
         res = scale.load_offences_distributed(ctx.inputs, ctx.client, areas=ctx.areas, **kw)
     else:

@@ -175,12 +175,12 @@ def test_study_area_backtest_with_lsoa_and_beat_units(unit):
     """What the cycle's forecast stage calls (was a TypeError for areal units): every LSOA / beat of
     the embedded boundaries is a unit, PAI's area is the force area."""
     from hotspot.grid.universe import study_universe
-    from hotspot.geography.areas import load_areas
+    from hotspot.geography.areas import embedded_areas
     from hotspot.geography.geocode import load_offences
     from hotspot.paths import data_dir
 
-    areas = load_areas()
-    off = load_offences([data_dir() / "offences_extract.csv.gz"]).offences
+    areas = embedded_areas()
+    off = load_offences([data_dir() / "offences_extract.csv.gz"], areas=areas).offences
     u = study_universe(areas, unit)
     assert len(u) == len(areas.level(unit)[f"{unit}_code"].unique())
     assert u.total_area_m2 == pytest.approx(float(areas.force.geometry.area.sum()))

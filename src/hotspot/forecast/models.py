@@ -423,8 +423,8 @@ def forecast_next(offences: pd.DataFrame, origin, horizon: int = 7, unit: str = 
         raise ArgumentError("origin", str(origin.date()), f"a date within 14 days after the last "
                             f"offence ({last.date()}): later origins would read the gap as no crime")
     if areas is None:
-        from hotspot.geography.areas import load_areas
-        areas = load_areas()
+        raise ArgumentError("areas", None, "the study area's boundary layers (hotspot.study_area(...)); the "
+                            "embedded synthetic world is never used unasked")
     if universe is None:
         universe = study_universe(areas, unit, cell)
     poly = areas.level(unit) if unit != "cell" else None

@@ -404,7 +404,8 @@ def merge_geocode_into_report(report: dict, quarantined: pd.DataFrame) -> dict:
 
 def load_offences(inputs: Sequence[str | Path] | str | Path, *, areas: Areas | None = None,
                   tolerance: float = 50.0, mapping: Mapping | str | Path | None = None,
-                  now=None, rules=None, postcodes: str | Path | pd.DataFrame | None = None) -> OffencesResult:
+                  now=None, rules=None, postcodes: str | Path | pd.DataFrame | None = None,
+                  earliest=None, latest=None) -> OffencesResult:
     """Read, validate and geocode offence inputs; reconcile every row.
 
     Parameters
@@ -416,8 +417,9 @@ def load_offences(inputs: Sequence[str | Path] | str | Path, *, areas: Areas | N
         Boundary layers (default: embedded).
     tolerance : float
         Geocoding tolerance in metres (default 50).
-    mapping, now, rules :
-        Passed to :func:`hotspot.ingest.read_offences`.
+    mapping, now, rules, earliest, latest :
+        Passed to :func:`hotspot.ingest.read_offences` (``earliest``/``latest``: the plausible date
+        window; rows outside it are quarantined).
     postcodes : path or DataFrame, optional
         ONSPD-shaped lookup (default: embedded ``data/postcodes.csv``).
 
@@ -443,7 +445,7 @@ def load_offences(inputs: Sequence[str | Path] | str | Path, *, areas: Areas | N
     if raw:
         from hotspot.ingest import read_offences
 
-        res = read_offences(raw, mapping=mapping, now=now, rules=rules)
+        res = read_offences(raw, mapping=mapping, now=now, rules=rules, earliest=earliest, latest=latest)
         report["files"].update(res.report.get("files", {}))
         if len(res.quarantine):
             quarantines.append(res.quarantine)
