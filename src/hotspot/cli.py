@@ -249,8 +249,13 @@ def gistar_cmd(
     permutations: int = typer.Option(0, "--permutations", help="Conditional permutations for pseudo "
                                      "p-values (0 = analytic only; 999 is usual)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the permutations."),
-    fdr: str = typer.Option("bh", "--fdr", help="Multiple-testing adjustment: bh (Benjamini-Hochberg), "
-                            "bh_dependence (Benjamini-Yekutieli) or none."),
+    fdr: str = typer.Option("bh_dependence", "--fdr", help="Multiple-testing adjustment: bh_dependence "
+                            "(Benjamini-Yekutieli, default), bh (Benjamini-Hochberg, ArcGIS) or none."),
+    inference: Optional[str] = typer.Option(None, "--inference", help="exact (default: exact Poisson "
+                                            "test against the background disk, valid for sparse counts), "
+                                            "analytic (normal p of z) or permutation."),
+    background: Optional[float] = typer.Option(None, "--background", help="Background radius in metres "
+                                               "of the exact test (default 10 x distance)."),
     date_from: Optional[str] = typer.Option(None, "--from", help="First date included (YYYY-MM-DD)."),
     date_to: Optional[str] = typer.Option(None, "--to", help="Last date included (YYYY-MM-DD)."),
     serious_only: bool = typer.Option(True, "--serious-only/--all", help="Only serious violence "
@@ -302,14 +307,16 @@ def gistar_cmd(
         spec = GridSpec.from_points(x, y, cell)
         counts = count_points(x, y, spec)
     dist = distance if distance is not None else 3 * spec.cell
-    ds = gistar(counts, dist, weights=weights, permutations=permutations, seed=seed, fdr=fdr)
+    ds = gistar(counts, dist, weights=weights, permutations=permutations, seed=seed, fdr=fdr,
+                inference=inference, background=background)
     cells = to_cells(ds)
     write_gpkg(out, {"cells": cells})
     typer.echo(f"offences {x.size:,} ({'serious violence' if serious_only else 'all'})")
     typer.echo(f"cell {spec.cell:g} m ({spec.cell_rule}); grid {spec.nx} x {spec.ny}; "
                f"{ds.attrs['n_cells']:,} cells in the study area")
     typer.echo(f"distance {dist:g} m ({weights}), mean {ds.attrs['mean_neighbours']:.1f} cells per "
-               f"neighbourhood; permutations {permutations}; FDR {fdr}")
+               f"neighbourhood; permutations {permutations}; FDR {fdr}; inference "
+               f"{ds.attrs['inference']} (background {ds.attrs['background']:g} m)")
     by = cells["class"].value_counts()
     for code in (3, 2, 1, -1, -2, -3):
         typer.echo(f"  {GI_CLASSES[code]:<16} {int(by.get(code, 0)):>7,}")
@@ -343,6 +350,7 @@ def emerging_cmd(
     alpha: float = typer.Option(0.1, "--alpha", help="Significance of a hot/cold bin (0.1 = 90%)."),
     patterns_only: bool = typer.Option(False, "--patterns-only", help="Write only cells with a pattern "
                                        "(drop 'no pattern detected' cells)."),
+    min_steps: int = typer.Option(10, "--min-steps", help="Fewest time steps accepted (Esri: 10)."),
 ) -> None:
     """Emerging hot spot analysis (ArcGIS categories): space-time Gi* and Mann-Kendall trend per cell."""
     from hotspot.geography.areas import load_areas
@@ -359,7 +367,7 @@ def emerging_cmd(
         off = off[off["serious_violence"].astype(bool)]
     spec = GridSpec.from_bounds(areas.force, cell)
     cube = space_time_cube(off, spec, step=step, start=date_from, end=date_to, mask=areas.force)
-    ds = emerging_hotspots(cube, distance, time_lag=time_lag, alpha=alpha)
+    ds = emerging_hotspots(cube, distance, time_lag=time_lag, alpha=alpha, min_steps=min_steps)
     write_gpkg(out, {"emerging": to_cells(ds, patterns_only=patterns_only)})
     if cube_out is not None:
         write_cube(ds.drop_vars("category"), cube_out)
