@@ -312,7 +312,8 @@ def gistar(counts: xr.DataArray, distance: float, *, weights: str = "binary", pe
     cell = _cell_size(counts)
     res = gistar_arrays(counts.values, cell, distance, weights=weights, permutations=permutations,
                         seed=seed, window_sums=window_sums)
-    ex = _inf.local_test(counts.values, cell, distance, background)
+    ex = _inf.local_test(counts.values, cell, distance, background,
+                         weighted=bool(counts.attrs.get("weighted", 0)) or None)
     direction = res["z"]
     if inference == "exact":
         p_test = ex["p_exact"]

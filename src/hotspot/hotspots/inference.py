@@ -133,19 +133,23 @@ def binomial_tails(s: np.ndarray, n: np.ndarray, pi: np.ndarray) -> tuple[np.nda
     return upper, lower
 
 
-def dispersion(values: np.ndarray) -> float:
-    """Scale ``phi`` of a compound Poisson cell value: 1 for integer counts, else ``sum x^2 / sum x``."""
+def dispersion(values: np.ndarray, weighted: bool | None = None) -> float:
+    """Scale ``phi`` of a compound Poisson cell value: 1 for counts, else ``sum x^2 / sum x``.
+
+    ``weighted=None`` treats integer-valued grids as counts; ``True`` (a harm-weighted grid, e.g.
+    ``count_points(..., weights=...)`` sets ``attrs["weighted"]``) always estimates ``phi``.
+    """
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
     if v.size == 0 or v.sum() <= 0:
         return 1.0
-    if np.allclose(v, np.round(v), rtol=0, atol=1e-9):
+    if not weighted and np.allclose(v, np.round(v), rtol=0, atol=1e-9):
         return 1.0
     return float(max((v * v).sum() / v.sum(), 1e-12))
 
 
-def local_test(values: np.ndarray, cell: float, distance: float, background: float | None = None
-               ) -> dict[str, np.ndarray]:
+def local_test(values: np.ndarray, cell: float, distance: float, background: float | None = None,
+               *, weighted: bool | None = None, scale: float | None = None) -> dict[str, np.ndarray]:
     """Exact conditional test of every cell's neighbourhood count against its background disk.
 
     Parameters
@@ -159,6 +163,11 @@ def local_test(values: np.ndarray, cell: float, distance: float, background: flo
     background : float, optional
         Radius of the background disk in metres (default :data:`BACKGROUND_FACTOR` x ``distance``);
         ``numpy.inf`` = the whole study area (the global, homogeneous null).
+    weighted : bool, optional
+        The values are harm-weighted sums (see :func:`dispersion`).
+    scale : float, optional
+        ``phi`` given directly, e.g. ``sum(w^2) / sum(w)`` over the offences' harm weights (the
+        exact compound Poisson variance-to-mean ratio); overrides the estimate from the cells.
 
     Returns
     -------
@@ -182,7 +191,9 @@ def local_test(values: np.ndarray, cell: float, distance: float, background: flo
                             "(or inf for the whole study area)")
     if bg < float(distance):
         raise ArgumentError("background", background, f"at least the neighbourhood distance {distance:g} m")
-    phi = dispersion(y[valid])
+    if scale is not None and not (np.isfinite(scale) and scale > 0):
+        raise ArgumentError("scale", scale, "a positive variance-to-mean ratio of the weights")
+    phi = float(scale) if scale is not None else dispersion(y[valid], weighted)
     ys = np.where(valid, y / phi, np.nan)
     dy, hw = kern.disk_stencil(d_cells)
     s_in, k_in = kern.window_sums_binary(ys, valid, dy, hw)
