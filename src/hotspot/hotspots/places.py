@@ -106,6 +106,7 @@ def micro_places(x: Any, y: Any, *, period_days: float, weights: Any = None, uni
     Notes
     -----
     Candidates are the distinct offence locations, ranked by count (harm breaks ties, then the
+    mean distance to the offences inside, so the most central of equal candidates wins, then the
     coordinates, so the result is deterministic). A greedy pick with a minimum spacing is the
     usual construction of non-overlapping equal-area hot spots; as the circles are at least
     ``spacing > 2 radius`` apart, no offence is counted in two places.
@@ -155,7 +156,10 @@ def micro_places(x: Any, y: Any, *, period_days: float, weights: Any = None, uni
     inside = tree.query_ball_point(cand, r + 1e-6)
     count = np.array([len(i) for i in inside], dtype=np.float64)
     harm = np.array([w[i].sum() for i in inside]) if w is not None else count
-    order = np.lexsort((cand[:, 1], cand[:, 0], -harm, -count))
+    # ties (several candidates holding the same offences) go to the most central candidate
+    spread = np.array([np.hypot(*(pts[i] - c).T).mean() if len(i) else np.inf
+                       for i, c in zip(inside, cand)])
+    order = np.lexsort((cand[:, 1], cand[:, 0], spread, -harm, -count))
     min_count = float(min_per_year) * days / 365.25
     chosen: list[int] = []
     ctree_pts: list[np.ndarray] = []
