@@ -156,7 +156,7 @@ def test_map_screenshot_not_blank(map_html, tmp_path):
 def test_many_cells_are_merged_by_class(gistar_cells):
     from hotspot.publish.maps import gistar_layer
 
-    layer, legend = gistar_layer(gistar_cells, max_cells=10)
+    layer, legend = gistar_layer(gistar_cells, max_cells=10)  # the optional all-cells layer
     feats = layer.data["features"]
     n_classes = (gistar_cells["class"] != 0).groupby(gistar_cells["class"]).any().sum()
     assert len(feats) == n_classes and "merged by class" in legend

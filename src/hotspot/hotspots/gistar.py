@@ -219,7 +219,7 @@ def _p_sim(y: np.ndarray, valid: np.ndarray, oy: np.ndarray, ox: np.ndarray, w: 
 def gistar(counts: xr.DataArray, distance: float, *, weights: str = "binary", permutations: int = 0,
            seed: int | None = None, fdr: str = "bh_dependence", alpha: float = 0.05,
            window_sums: tuple[np.ndarray, np.ndarray] | None = None, inference: str | None = None,
-           background: float | None = None) -> xr.Dataset:
+           background: float | None = None, dispersion: bool = True) -> xr.Dataset:
     """Getis-Ord Gi* hot and cold spots of a grid of counts.
 
     Parameters
@@ -263,6 +263,9 @@ def gistar(counts: xr.DataArray, distance: float, *, weights: str = "binary", pe
     background : float, optional
         Background radius in metres of the exact test (default 10 x ``distance``; ``inf`` = the
         whole study area, i.e. the homogeneous null).
+    dispersion : bool
+        Correct the exact test for overdispersion of dense counts (robust quasi-Poisson scale,
+        :func:`hotspot.hotspots.inference.overdispersion`; 1 on sparse data). Default True.
 
     Returns
     -------
@@ -313,7 +316,8 @@ def gistar(counts: xr.DataArray, distance: float, *, weights: str = "binary", pe
     res = gistar_arrays(counts.values, cell, distance, weights=weights, permutations=permutations,
                         seed=seed, window_sums=window_sums)
     ex = _inf.local_test(counts.values, cell, distance, background,
-                         weighted=bool(counts.attrs.get("weighted", 0)) or None)
+                         weighted=bool(counts.attrs.get("weighted", 0)) or None,
+                         dispersion_correction=bool(dispersion))
     direction = res["z"]
     if inference == "exact":
         p_test = ex["p_exact"]
@@ -363,6 +367,7 @@ def gistar(counts: xr.DataArray, distance: float, *, weights: str = "binary", pe
         "mean_neighbours": float(np.nanmean(res["neighbours"])),
         "n_hot": int(np.sum(sig & (direction > 0))), "n_cold": int(np.sum(sig & (direction < 0))),
         "inference": inference, "background": float(ex["background"]),
+        "overdispersion": float(ex["overdispersion"]),
         "p_used_for_classes": {"exact": "p_exact", "permutation": "p_perm", "analytic": "p"}[inference],
     }
     return xr.Dataset(data, coords=coords, attrs=attrs)
