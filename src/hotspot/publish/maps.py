@@ -52,7 +52,7 @@ _LEGEND_CSS = """
  line-height:19px;text-align:center;font:bold 12px sans-serif;color:#b2182b}
 .hs-route-stop{background:#6a3d9a;color:#fff;border-radius:50%;width:22px;height:22px;
  line-height:22px;text-align:center;font:bold 12px sans-serif}
-.hs-num.merged{width:auto;min-width:22px;padding:0 4px;border-radius:11px;white-space:nowrap}
+.hs-num.merged{width:30px;margin-left:-4px;border-radius:11px;white-space:nowrap;font-size:11px}
 .hs-label{font:11px sans-serif;color:#333;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff}
 .hs-label.la{font-weight:bold;font-size:13px}
 .hs-lbl-box{display:flex;justify-content:center;align-items:center;width:100%;height:100%}
@@ -66,7 +66,8 @@ LABEL_MIN_ZOOM = {"la": 0, "beat": 12}
 # markers and labels in priority order (numbered hot spots first, in rank order; then route stops,
 # local authority names, beat names) and shows each one only when the zoom allows it and its box
 # does not overlap a box already shown. A numbered hot spot marker that would overlap an earlier
-# one is folded into it ("1,4"), so markers never overlap and no hot spot disappears.
+# one is folded into it (shown "1+2", the ranks listed in its tooltip), so markers never overlap and
+# no hot spot disappears; zooming in separates them again.
 _DECLUTTER_JS = """(function(){var m=%(map)s;
 function box(e){var r=e.getBoundingClientRect();return [r.left-2,r.top-2,r.right+2,r.bottom+2];}
 function hit(a,b){return a[0]<b[2]&&b[0]<a[2]&&a[1]<b[3]&&b[1]<a[3];}
@@ -75,12 +76,14 @@ function run(){var z=m.getZoom(),taken=[];
  var nums=[].slice.call(document.querySelectorAll('.hs-num[data-rank]'));
  nums.sort(function(a,b){return (+a.getAttribute('data-rank'))-(+b.getAttribute('data-rank'));});
  nums.forEach(function(e){e.textContent=e.getAttribute('data-rank');e.classList.remove('merged');
-  var ic=icon(e);if(ic){ic.style.visibility='';}});
+  e.removeAttribute('title');var ic=icon(e);if(ic){ic.style.visibility='';}});
  var shown=[];
  nums.forEach(function(e){var ic=icon(e);if(!ic||!ic.offsetParent){return;}var b=box(e),host=null;
-  for(var i=0;i<shown.length;i++){if(hit(b,shown[i][1])){host=shown[i][0];break;}}
-  if(host){ic.style.visibility='hidden';host.textContent=host.textContent+','+e.getAttribute('data-rank');
-   host.classList.add('merged');}else{shown.push([e,b]);}});
+  for(var i=0;i<shown.length;i++){if(hit(b,shown[i][1])){host=shown[i];break;}}
+  if(host){ic.style.visibility='hidden';host[2].push(e.getAttribute('data-rank'));
+   host[0].textContent=host[2][0]+'+'+(host[2].length-1);host[0].classList.add('merged');
+   host[0].setAttribute('title','hot spots '+host[2].join(', ')+': zoom in to separate');}
+  else{shown.push([e,b,[e.getAttribute('data-rank')]]);}});
  shown.forEach(function(s){taken.push(box(s[0]));});
  [].slice.call(document.querySelectorAll('.hs-route-stop')).forEach(function(e){if(e.offsetParent){taken.push(box(e));}});
  var labs=[].slice.call(document.querySelectorAll('.hs-label[data-minzoom]'));
@@ -295,8 +298,11 @@ def gistar_clusters(cells, *, min_class: int = 2, top: int | None = 25):
 
 
 def gistar_cluster_layer(cells, *, name: str = "Gi* hot and cold spots", show: bool = True,
-                         min_class: int = 2, top: int = 25):
-    """Significance as outlines: the top hot spot clusters (and any cold ones), not a blanket.
+                         min_class: int = 2, top: int = 25, cold: bool = False):
+    """Significance as outlines: the top hot spot clusters (cold ones with ``cold``), not a blanket.
+
+    Cold spots (less violence than the surroundings predict) are not a tasking target; they stay
+    in the optional all-cells layer unless ``cold=True``.
 
     Each cluster is the union of touching cells significant at ``min_class`` or more (95%),
     outlined (hot: red, cold: dashed blue) with a faint fill and a tooltip of its offences.
@@ -305,6 +311,8 @@ def gistar_cluster_layer(cells, *, name: str = "Gi* hot and cold spots", show: b
     import folium
 
     cl = gistar_clusters(cells, min_class=min_class, top=top)
+    if not cold and len(cl):
+        cl = cl[cl["kind"] == "hot"]
     fg = folium.FeatureGroup(name=esc(name), show=show)
     if len(cl):
         cl = cl.copy()
@@ -320,8 +328,9 @@ def gistar_cluster_layer(cells, *, name: str = "Gi* hot and cold spots", show: b
             tooltip=_tooltip(["_label"], ["Cluster"])).add_to(fg)
     n_hot = int((cl["kind"] == "hot").sum()) if len(cl) else 0
     legend = (f"<i style='background:none;border:2px solid {GI_COLOURS[3]}'></i>top {n_hot} hot spot clusters "
-              f"({GI_CLASSES[min_class].split()[-1]} or more, FDR adjusted)<br>"
-              f"<i style='background:none;border:2px dashed {GI_COLOURS[-3]}'></i>cold spot clusters")
+              f"({GI_CLASSES[min_class].split()[-1]} or more, FDR adjusted)")
+    if cold:
+        legend += f"<br><i style='background:none;border:2px dashed {GI_COLOURS[-3]}'></i>cold spot clusters"
     return fg, legend
 
 
