@@ -69,7 +69,7 @@ LABEL_MIN_ZOOM = {"la": 0, "beat": 12}
 # one is folded into it (shown "1+2", the ranks listed in its tooltip), so markers never overlap and
 # no hot spot disappears; zooming in separates them again.
 _DECLUTTER_JS = """(function(){var m=%(map)s;
-function box(e){var r=e.getBoundingClientRect();return [r.left-2,r.top-2,r.right+2,r.bottom+2];}
+function box(e,px){var r=e.getBoundingClientRect(),p=px||2;return [r.left-p,r.top-2,r.right+p,r.bottom+2];}
 function hit(a,b){return a[0]<b[2]&&b[0]<a[2]&&a[1]<b[3]&&b[1]<a[3];}
 function icon(e){while(e&&!(e.classList&&e.classList.contains('leaflet-marker-icon'))){e=e.parentNode;}return e;}
 function run(){var z=m.getZoom(),taken=[];
@@ -78,13 +78,13 @@ function run(){var z=m.getZoom(),taken=[];
  nums.forEach(function(e){e.textContent=e.getAttribute('data-rank');e.classList.remove('merged');
   e.removeAttribute('title');var ic=icon(e);if(ic){ic.style.visibility='';}});
  var shown=[];
- nums.forEach(function(e){var ic=icon(e);if(!ic||!ic.offsetParent){return;}var b=box(e),host=null;
+ nums.forEach(function(e){var ic=icon(e);if(!ic||!ic.offsetParent){return;}var b=box(e,7),host=null;
   for(var i=0;i<shown.length;i++){if(hit(b,shown[i][1])){host=shown[i];break;}}
   if(host){ic.style.visibility='hidden';host[2].push(e.getAttribute('data-rank'));
    host[0].textContent=host[2][0]+'+'+(host[2].length-1);host[0].classList.add('merged');
    host[0].setAttribute('title','hot spots '+host[2].join(', ')+': zoom in to separate');}
   else{shown.push([e,b,[e.getAttribute('data-rank')]]);}});
- shown.forEach(function(s){taken.push(box(s[0]));});
+ shown.forEach(function(s){taken.push(box(s[0],3));});
  [].slice.call(document.querySelectorAll('.hs-route-stop')).forEach(function(e){if(e.offsetParent){taken.push(box(e));}});
  var labs=[].slice.call(document.querySelectorAll('.hs-label[data-minzoom]'));
  labs.sort(function(a,b){return (+a.getAttribute('data-prio'))-(+b.getAttribute('data-prio'));});
