@@ -6,8 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspot.hotspots.change import (c_test, e_test, list_stability, map_similarity, poisson_change,
-                                     rank_biased_overlap)
+from hotspot.hotspots.change import (
+    c_test,
+    e_test,
+    list_stability,
+    map_similarity,
+    poisson_change,
+    rank_biased_overlap,
+)
 
 
 def _t(a, b, t1, t2):

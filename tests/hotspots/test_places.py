@@ -21,7 +21,7 @@ def _world(seed=0):
 
 
 def test_places_are_ranked_spaced_and_recover_the_plants():
-    x, y, plants = _world()
+    x, y, _plants = _world()
     p = micro_places(x, y, period_days=365, top=10)
     # the 300 m-apart pair is closer than 500 m: only the larger one is a place
     for k, (cx, cy) in enumerate([(2_000, 2_000), (7_000, 6_000), (5_000, 8_500)]):
