@@ -67,3 +67,14 @@ def test_configurable_and_errors():
         micro_places(x, y, period_days=365, radius=300, spacing=500)
     with pytest.raises(ArgumentError, match="period_days"):
         micro_places(x, y, period_days=0)
+
+
+def test_change_against_history_is_a_poisson_test():
+    x, y, _ = _world()
+    rng = np.random.default_rng(5)
+    # history: a year at the same places, but the second place was twice as busy
+    hx = np.concatenate([rng.normal(2_000, 25, 120), rng.normal(7_000, 25, 160), rng.normal(5_000, 25, 40)])
+    hy = np.concatenate([rng.normal(2_000, 25, 120), rng.normal(6_000, 25, 160), rng.normal(8_500, 25, 40)])
+    p = micro_places(x, y, period_days=365, top=3, history=(hx, hy, 365.0))
+    assert list(p["change"]) == ["no significant change", "down", "no significant change"]
+    assert p["count_history"].iloc[1] == int((np.hypot(hx - p["x"].iloc[1], hy - p["y"].iloc[1]) <= 150).sum())

@@ -64,7 +64,8 @@ def micro_places(x: Any, y: Any, *, period_days: float, weights: Any = None, uni
                  radius: float = RADIUS_M, spacing: float = SPACING_M,
                  min_per_year: float = MIN_PER_YEAR, top: int | None = 20,
                  window_share: float = 1.0, window_label: str = "week",
-                 background: float = BACKGROUND_M, alpha: float = 0.05) -> pd.DataFrame:
+                 background: float = BACKGROUND_M, alpha: float = 0.05,
+                 history: tuple[Any, Any, float] | None = None) -> pd.DataFrame:
     """Rank-ordered micro hot spots of equal size (circles), at least ``spacing`` apart.
 
     Parameters
@@ -93,6 +94,10 @@ def micro_places(x: Any, y: Any, *, period_days: float, weights: Any = None, uni
         Radius of the surrounding disk for the exact Poisson test of each place (metres).
     alpha : float
         Level for ``significant`` (Benjamini-Yekutieli over the places returned).
+    history : (x, y, days), optional
+        Earlier offences and the length of that period: adds ``count_history`` (offences within
+        the same circle), ``rate_ratio``, ``change_p`` and ``change`` ("up", "down", "no
+        significant change"; Krishnamoorthy-Thomson E-test, :func:`hotspot.hotspots.change.poisson_change`).
 
     Returns
     -------
@@ -207,6 +212,24 @@ def micro_places(x: Any, y: Any, *, period_days: float, weights: Any = None, uni
             units_rate.append(float(unit_counts.get(best, 0)) / weeks)
         out["unit"] = units_list
         out["unit_per_week"] = units_rate
+    if history is not None:
+        from hotspot.hotspots.change import poisson_change
+
+        hx = np.asarray(history[0], dtype=np.float64).ravel()
+        hy = np.asarray(history[1], dtype=np.float64).ravel()
+        hdays = _positive("history", history[2], "(x, y, days) with the history's length in days > 0")
+        hok = np.isfinite(hx) & np.isfinite(hy)
+        if hok.any():
+            htree = cKDTree(np.column_stack([hx[hok], hy[hok]]))
+            hc = np.array([len(i) for i in htree.query_ball_point(cand[chosen], r + 1e-6)])
+        else:
+            hc = np.zeros(len(chosen), dtype=int)
+        ch = poisson_change(obs.astype(int), hc, exposure_now=days, exposure_history=hdays)
+        out["count_history"] = hc
+        out["rate_ratio"] = ch["rate_ratio"].to_numpy()
+        out["change_p"] = ch["p_value"].to_numpy()
+        out["change"] = ch["change"].to_numpy()
+        cols = cols + ["count_history", "rate_ratio", "change_p", "change"]
     out.attrs.update({"radius": r, "spacing": sp, "min_per_year": float(min_per_year),
                       "period_days": days, "window_share": float(window_share), "background": bg})
     return out[cols]
