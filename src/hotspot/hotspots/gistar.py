@@ -202,10 +202,17 @@ def _p_sim(y: np.ndarray, valid: np.ndarray, oy: np.ndarray, ox: np.ndarray, w: 
 
     max_k = min(int(oy.size) - 1, n - 1)
     rng = np.random.default_rng(seed)
-    ids = np.empty((permutations, max(max_k, 1)), dtype=np.int64)
-    for p in range(permutations):
-        ids[p] = rng.choice(n - 1, size=ids.shape[1], replace=False)
-    larger, smaller, _k = kern.conditional_permutation_counts(y, valid, oy, ox, w, ids)
+    if np.all(w == 1.0):
+        # binary weights: prefix sums over max_k + 1 draws among all n cells (O(1) per cell)
+        ids = np.empty((permutations, max_k + 1), dtype=np.int64)
+        for p in range(permutations):
+            ids[p] = rng.choice(n, size=ids.shape[1], replace=False)
+        larger, smaller, _k = kern.conditional_permutation_counts_binary(y, valid, oy, ox, ids)
+    else:
+        ids = np.empty((permutations, max(max_k, 1)), dtype=np.int64)
+        for p in range(permutations):
+            ids[p] = rng.choice(n - 1, size=ids.shape[1], replace=False)
+        larger, smaller, _k = kern.conditional_permutation_counts(y, valid, oy, ox, w, ids)
     larger = larger.astype(np.float64)
     smaller = smaller.astype(np.float64)
     extreme = np.minimum(larger, permutations - larger)
