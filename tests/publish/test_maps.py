@@ -236,3 +236,64 @@ def test_map_renders_at_force_and_city_zoom_without_collisions(tmp_path):
     assert force["overlaps"] == 0 and city["overlaps"] == 0, reports
     assert force["beats"] == 0 < city["beats"], reports   # beat names only from city zoom
     assert force["visible"] >= 2 and city["visible"] > force["visible"], reports
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("HOTSPOT_REQUIRE_CHROMIUM"),
+                    reason="chromium not installed (CI sets HOTSPOT_REQUIRE_CHROMIUM: then this fails)")
+def test_real_data_map_at_force_and_city_zoom(real, tmp_path):
+    """Real police.uk violence (five months of 2025) on the ONS boundaries: named hot spots, a
+    map without collisions at force and at city zoom, no unjustified empty 99% cell."""
+    import glob
+
+    import pandas as pd
+
+    from hotspot.geography.areas import load_areas
+    from hotspot.geography.crs import to_bng, to_wgs84
+    from hotspot.grid.binning import count_points
+    from hotspot.grid.spec import GridSpec
+    from hotspot.hotspots.gistar import gistar, to_cells
+    from hotspot.hotspots.places import micro_places
+    from hotspot.publish.maps import save_map, tasking_map
+    from tests.realdata import BOUNDARIES_GPKG, POLICE, REAL
+
+    areas = load_areas(BOUNDARIES_GPKG, lsoa_layer="lsoa21", beat_layer="ward25",
+                       la_layer="lad25_dissolved_from_lsoa21", force_layer=None,
+                       mappings={"beat": {"beat_code": "WD25CD", "beat_name": "WD25NM"}})
+    rows = pd.concat([pd.read_csv(f, usecols=["Longitude", "Latitude", "Crime type"])
+                      for f in sorted(glob.glob(str(POLICE / "*.csv.gz")))])
+    rows = rows[rows["Crime type"].isin(["Violence and sexual offences", "Robbery", "Possession of weapons"])]
+    rows = rows.dropna(subset=["Longitude", "Latitude"])
+    x, y = to_bng(rows["Longitude"].to_numpy(float), rows["Latitude"].to_numpy(float))
+    spec = GridSpec.from_bounds(areas.force, 250.0)
+    counts = count_points(x, y, spec, mask=areas.force)
+    ds = gistar(counts, 750.0)
+    h99 = ds["gi_class"].values == 3
+    # a 99% cell holding no offence is justified by its neighbourhood (>= 3 offences, above expected)
+    empty = h99 & (ds["count"].values == 0)
+    assert (ds["observed"].values[empty] >= 3).all()
+    assert (ds["observed"].values[empty] > ds["expected"].values[empty]).all()
+    places = micro_places(x, y, period_days=151, top=10)  # Jan-Jun 2025 without May
+    ref = pd.read_csv(REAL.parent / "reference" / "hotspot_places.csv")
+    rx, ry = to_bng(ref["lon"].to_numpy(float), ref["lat"].to_numpy(float))
+    d = np.hypot(places["x"].to_numpy()[:, None] - rx, places["y"].to_numpy()[:, None] - ry).min(axis=1)
+    assert (d[:5] <= 1_000).all() and (d <= 1_100).sum() >= 8, d
+    places["name"] = ref["place"].to_numpy()[
+        np.hypot(places["x"].to_numpy()[:, None] - rx, places["y"].to_numpy()[:, None] - ry).argmin(axis=1)]
+    m = tasking_map(gistar=to_cells(ds), areas=areas, top=places, title="real")
+    page = save_map(m, tmp_path / "real.html").read_text()
+    checked = tmp_path / "checked.html"
+    checked.write_text(page.replace("</body>", _CHECKER + "</body>"))
+    lon, lat = to_wgs84(np.array([359_000.0]), np.array([173_300.0]))  # Bristol centre
+    reports = {}
+    for view, frag in (("force", ""), ("city", f"#13/{lat[0]:.5f}/{lon[0]:.5f}")):
+        res = _chromium(["--window-size=1400,1000", "--dump-dom", checked.as_uri() + frag], tmp_path,
+                        timeout=180)
+        reports[view] = _report(res.stdout.decode("utf-8", "replace"))
+        shot = tmp_path / f"real_{view}.png"
+        _chromium([f"--screenshot={shot}", "--window-size=1400,1000", checked.as_uri() + frag], tmp_path,
+                  timeout=180)
+        px = _png_pixels(shot.read_bytes())[..., :3]
+        assert px.std() > 10
+    assert reports["force"]["overlaps"] == 0 and reports["city"]["overlaps"] == 0, reports
+    assert reports["force"]["beats"] == 0 < reports["city"]["beats"], reports
