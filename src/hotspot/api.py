@@ -352,7 +352,8 @@ def rate_kde(offences: pd.DataFrame, study_area: StudyArea, *, cell: float | Non
 
 def gistar(offences: pd.DataFrame, study_area: StudyArea, *, cell: float | None = 100.0,
            distance: float | None = None, weights: str = "binary", permutations: int = 0,
-           seed: int | None = None, fdr: str = "bh", values: Any = None) -> xr.Dataset:
+           seed: int | None = None, fdr: str = "by", values: Any = None, inference: str | None = None,
+           background: float | None = None) -> xr.Dataset:
     """Getis-Ord Gi* hot and cold spots of offence counts on the study area's grid.
 
     Parameters
@@ -368,10 +369,19 @@ def gistar(offences: pd.DataFrame, study_area: StudyArea, *, cell: float | None 
     permutations : int
         Conditional permutations for pseudo p-values (0 = analytic).
     seed : int, optional
-    fdr : {"bh", "bh_dependence", "by", "none"}
-        Multiple-testing adjustment (``"by"`` is Benjamini-Yekutieli, alias ``bh_dependence``).
+    fdr : {"by", "bh_dependence", "bh", "none"}
+        Multiple-testing adjustment over cells: ``"by"`` (Benjamini-Yekutieli, alias
+        ``bh_dependence``, the default: valid under the positive dependence of overlapping
+        neighbourhoods), ``"bh"`` (Benjamini-Hochberg, as ArcGIS) or none.
     values : array-like, optional
         One weight per offence (e.g. harm) summed per cell instead of counts.
+    inference : {"exact", "analytic", "permutation"}, optional
+        How p-values are found (default ``"exact"``, or ``"permutation"`` when ``permutations`` > 0):
+        the exact conditional Poisson test of each neighbourhood against its background disk, valid
+        for sparse counts (see ``docs/hotspot_inference.md``); the normal approximation of z; or
+        conditional permutations. z-scores are the same analytic Gi* in every case.
+    background : float, optional
+        Background radius of the exact test in metres (default 10 x ``distance``).
 
     Returns
     -------
@@ -390,20 +400,25 @@ def gistar(offences: pd.DataFrame, study_area: StudyArea, *, cell: float | None 
         raise ArgumentError("permutations", permutations, "a whole number >= 0 (999 is usual)")
     fdr = {"by": "bh_dependence"}.get(fdr, fdr)
     if fdr not in ("bh", "bh_dependence", "none"):
-        raise ArgumentError("fdr", fdr, "one of bh, by (bh_dependence), none")
+        raise ArgumentError("fdr", fdr, "one of by (bh_dependence), bh, none")
+    if inference not in (None, "exact", "analytic", "permutation"):
+        raise ArgumentError("inference", inference, "one of exact, analytic, permutation")
+    background = _positive_or_none("background", background)
     x, y = _xy(offences)
     grid = study_area.grid(cell)
     counts = count_points(x, y, grid.spec, weights=values, mask=grid.mask)
     cell = grid.spec.cell
     dist = distance if distance is not None else 3 * grid.spec.cell
-    ds = _gistar.gistar(counts, dist, weights=weights, permutations=int(permutations), seed=seed, fdr=fdr)
+    ds = _gistar.gistar(counts, dist, weights=weights, permutations=int(permutations), seed=seed, fdr=fdr,
+                        inference=inference, background=background)
     ds.attrs["offences"] = int(x.size)
     return ds
 
 
 def emerging(offences: pd.DataFrame, study_area: StudyArea, *, cell: float = 250.0,
              step: str = "month", distance: float = 500.0, time_lag: int = 1, start: Any = None,
-             end: Any = None, alpha: float = 0.1, return_cube: bool = False) -> Any:
+             end: Any = None, alpha: float = 0.1, min_steps: int = _emerging.MIN_STEPS,
+             return_cube: bool = False) -> Any:
     """Emerging hot spot analysis (ArcGIS categories): space-time Gi* and Mann-Kendall per cell.
 
     Parameters
@@ -422,6 +437,8 @@ def emerging(offences: pd.DataFrame, study_area: StudyArea, *, cell: float = 250
         Cube range (default: the offences' range).
     alpha : float
         Significance of a hot/cold bin.
+    min_steps : int
+        Fewest time steps accepted (Esri asks for 10); fewer is an InputError.
     return_cube : bool
         Also return the space-time cube of counts.
 
@@ -452,7 +469,7 @@ def emerging(offences: pd.DataFrame, study_area: StudyArea, *, cell: float = 250
     if step == "month":  # month-only rows are placed at the first of their month
         off["occurred_at"] = when(off)
     cube = space_time_cube(off, grid.spec, step=step, start=start, end=end, mask=grid.mask)
-    ds = _emerging.emerging_hotspots(cube, distance, time_lag=int(time_lag), alpha=alpha)
+    ds = _emerging.emerging_hotspots(cube, distance, time_lag=int(time_lag), alpha=alpha, min_steps=int(min_steps))
     ds.attrs.update({"step": step, "cell": cell, "steps": int(cube.sizes["time"]),
                      "counted": int(cube.attrs.get("counted", 0))})
     return (ds, cube) if return_cube else ds

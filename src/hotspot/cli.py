@@ -258,8 +258,13 @@ def gistar_cmd(
     permutations: int = typer.Option(0, "--permutations", help="Conditional permutations for pseudo "
                                      "p-values (0 = analytic only; 999 is usual)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the permutations."),
-    fdr: str = typer.Option("bh", "--fdr", help="Multiple-testing adjustment: bh (Benjamini-Hochberg), "
-                            "by (Benjamini-Yekutieli, also bh_dependence) or none."),
+    fdr: str = typer.Option("bh_dependence", "--fdr", help="Multiple-testing adjustment: bh_dependence "
+                            "(Benjamini-Yekutieli, default), bh (Benjamini-Hochberg, ArcGIS) or none."),
+    inference: Optional[str] = typer.Option(None, "--inference", help="exact (default: exact Poisson "
+                                            "test against the background disk, valid for sparse counts), "
+                                            "analytic (normal p of z) or permutation."),
+    background: Optional[float] = typer.Option(None, "--background", help="Background radius in metres "
+                                               "of the exact test (default 10 x distance)."),
     date_from: Optional[str] = typer.Option(None, "--from", help="First date included (YYYY-MM-DD)."),
     date_to: Optional[str] = typer.Option(None, "--to", help="Last date included (YYYY-MM-DD)."),
     serious_only: bool = typer.Option(True, "--serious-only/--all", help="Only serious violence "
@@ -277,7 +282,7 @@ def gistar_cmd(
     off = api.select_offences(api.load_offences(inputs, sa).offences, serious_only=serious_only,
                               date_from=date_from, date_to=date_to)
     ds = api.gistar(off, sa, cell=cell, distance=distance, weights=weights, permutations=permutations,
-                    seed=seed, fdr=fdr)
+                    seed=seed, fdr=fdr, inference=inference, background=background)
     cells = to_cells(ds)
     write_gpkg(out, {"cells": cells})
     spec = sa.grid(cell).spec
@@ -285,7 +290,8 @@ def gistar_cmd(
     typer.echo(f"cell {spec.cell:g} m ({spec.cell_rule}); grid {spec.nx} x {spec.ny}; "
                f"{ds.attrs['n_cells']:,} cells in the study area")
     typer.echo(f"distance {ds.attrs['distance']:g} m ({weights}), mean {ds.attrs['mean_neighbours']:.1f} cells "
-               f"per neighbourhood; permutations {permutations}; FDR {fdr}")
+               f"per neighbourhood; permutations {permutations}; FDR {fdr}; inference "
+               f"{ds.attrs['inference']} (background {ds.attrs['background']:g} m)")
     by = cells["class"].value_counts()
     for code in (3, 2, 1, -1, -2, -3):
         typer.echo(f"  {GI_CLASSES[code]:<16} {int(by.get(code, 0)):>7,}")
@@ -319,6 +325,7 @@ def emerging_cmd(
     alpha: float = typer.Option(0.1, "--alpha", help="Significance of a hot/cold bin (0.1 = 90%)."),
     patterns_only: bool = typer.Option(False, "--patterns-only", help="Write only cells with a pattern "
                                        "(drop 'no pattern detected' cells)."),
+    min_steps: int = typer.Option(10, "--min-steps", help="Fewest time steps accepted (Esri: 10)."),
 ) -> None:
     """Emerging hot spot analysis (ArcGIS categories): space-time Gi* and Mann-Kendall trend per cell."""
     from hotspot import api
@@ -330,7 +337,7 @@ def emerging_cmd(
     off = api.select_offences(api.load_offences(inputs, sa).offences, serious_only=not all_offences)
     step = step or ("week" if api.time_resolution(off) == "exact" else "month")
     ds = api.emerging(off, sa, cell=cell, step=step, distance=distance, time_lag=time_lag,
-                      start=date_from, end=date_to, alpha=alpha)
+                      start=date_from, end=date_to, alpha=alpha, min_steps=min_steps)
     write_gpkg(out, {"emerging": to_cells(ds, patterns_only=patterns_only)})
     if cube_out is not None:
         write_cube(ds.drop_vars("category"), cube_out)

@@ -56,8 +56,9 @@ cell_m = 100.0           # KDE and Gi* cell size in metres
 bandwidth_m = 250.0      # KDE bandwidth in metres (0 = chosen from the data and reported)
 kernel = "quartic"       # quartic | gaussian | epanechnikov | uniform
 distance_m = 300.0       # Gi* distance band in metres
-permutations = 0         # Gi* conditional permutations (0 = analytic p-values only)
-fdr = "bh"               # bh | by | none
+inference = "exact"      # exact (Poisson test vs the background, valid for sparse counts) | analytic | permutation
+permutations = 0         # Gi* conditional permutations (with inference = "permutation")
+fdr = "by"               # by (Benjamini-Yekutieli) | bh (Benjamini-Hochberg, as ArcGIS) | none
 seed = 1
 
 [emerging]
@@ -65,6 +66,7 @@ cell_m = 250.0
 step = "month"           # week | month
 distance_m = 500.0
 time_lag = 1
+min_steps = 10           # fewest time steps the analysis accepts (Esri: 10); fewer: the stage says why
 
 [forecast]
 unit = "cell"            # cell | lsoa | beat
@@ -124,6 +126,7 @@ class CycleConfig:
 _CHOICES: dict[tuple[str, str], set[Any]] = {
     ("hotspots", "kernel"): {"quartic", "gaussian", "epanechnikov", "uniform"},
     ("hotspots", "fdr"): {"bh", "by", "none"},
+    ("hotspots", "inference"): {"exact", "analytic", "permutation"},
     ("emerging", "step"): {"week", "month"},
     ("forecast", "unit"): {"cell", "lsoa", "beat"},
     ("forecast", "horizon_days"): {7, 28},
@@ -131,7 +134,8 @@ _CHOICES: dict[tuple[str, str], set[Any]] = {
 _POSITIVE = {("hotspots", "cell_m"), ("hotspots", "distance_m"), ("emerging", "cell_m"),
              ("emerging", "distance_m"), ("forecast", "cell_m"), ("routes", "max_walk_m"),
              ("routes", "stops"), ("cycle", "period_days"), ("cycle", "period_months"), ("outputs", "top_n"),
-             ("outputs", "small_count_threshold"), ("emerging", "time_lag"), ("forecast", "horizon_months")}
+             ("outputs", "small_count_threshold"), ("emerging", "time_lag"), ("forecast", "horizon_months"),
+             ("emerging", "min_steps")}
 _NON_NEGATIVE = {("hotspots", "bandwidth_m"), ("hotspots", "permutations"), ("inputs", "tolerance_m"),
                  ("forecast", "backtest_folds"), ("hotspots", "seed")}
 

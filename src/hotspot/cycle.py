@@ -403,12 +403,12 @@ def stage_hotspots(ctx: _Context, folder: Path) -> None:
     counts = count_points(x, y, spec, mask=mask)
     counts_last = count_points(last_xy["easting"].to_numpy(), last_xy["northing"].to_numpy(), spec, mask=mask)
     fdr = {"by": "bh_dependence"}.get(h["fdr"], h["fdr"])
-    if ctx.client is not None and not h["permutations"]:  # window sums on Dask chunks with a halo
+    if ctx.client is not None and h["inference"] == "analytic":  # window sums on Dask chunks with a halo
         gi = scale.gistar_tiled(counts, ctx.hot_distance, fdr=fdr, seed=h["seed"], client=ctx.client)
         gi_last = scale.gistar_tiled(counts_last, ctx.hot_distance, fdr=fdr, seed=h["seed"], client=ctx.client)
     else:
         kw = {"cell": ctx.hot_cell, "distance": ctx.hot_distance, "permutations": h["permutations"],
-              "seed": h["seed"], "fdr": fdr}
+              "seed": h["seed"], "fdr": fdr, "inference": h["inference"]}
         gi = api.gistar(now_xy, ctx.study, **kw)
         gi_last = api.gistar(last_xy, ctx.study, **kw)
         gi.attrs.pop("offences", None)
@@ -475,16 +475,12 @@ def _imd_deciles(ctx: _Context) -> dict:
     return {} if imd is None else dict(zip(imd["lsoa_code"], imd["imd_decile"]))
 
 
-#: The minimum number of time steps emerging hot spot analysis needs (as ArcGIS asks).
-MIN_EMERGING_STEPS = 10
-
-
 def stage_emerging(ctx: _Context, folder: Path) -> None:
     """Space-time cube over the history and emerging hot spot categories.
 
     Month-only data use monthly steps over the latest unbroken run of published months (a missing
-    month is a gap, never zero). Below :data:`MIN_EMERGING_STEPS` steps the analysis is not run and
-    ``emerging.json`` records why.
+    month is a gap, never zero). Below ``[emerging] min_steps`` (Esri's 10) consecutive steps the
+    analysis is not run and ``emerging.json`` records why.
     """
     e = ctx.cfg.emerging
     per = ctx.periods()
@@ -500,10 +496,10 @@ def stage_emerging(ctx: _Context, folder: Path) -> None:
             run.insert(0, m)
         start = pd.Period(run[0], freq="M").start_time if run else None
         n_steps = len(run)
-        if n_steps < MIN_EMERGING_STEPS:
+        if n_steps < int(e["min_steps"]):
             reason = (f"not run: {n_steps} consecutive monthly step(s) of published data "
                       f"({run[0] if run else '-'} to {run[-1] if run else '-'}); emerging hot spot analysis "
-                      f"needs at least {MIN_EMERGING_STEPS}")
+                      f"needs at least {int(e['min_steps'])}")
             if ctx.months()["missing"]:
                 reason += f" (months missing: {', '.join(ctx.months()['missing'])})"
             write_json(folder / "emerging.json", {"categories": {}, "steps": n_steps, "step": step,
@@ -512,7 +508,8 @@ def stage_emerging(ctx: _Context, folder: Path) -> None:
         off = off[(ctx.when(off) >= start).to_numpy()]
     off = off[(ctx.when(off) <= per["end"] + pd.Timedelta(days=1)).to_numpy()]
     ds, cube = api.emerging(off, ctx.study, cell=e["cell_m"], step=step, distance=e["distance_m"],
-                            time_lag=e["time_lag"], start=start, end=per["end"], return_cube=True)
+                            time_lag=e["time_lag"], start=start, end=per["end"], min_steps=e["min_steps"],
+                            return_cube=True)
     write_cube(cube, folder / "cube.nc")
     _fix_gpkg_time(per["end"])
     write_gpkg(folder / "emerging.gpkg", {"emerging": emerging_cells(ds, patterns_only=True)})

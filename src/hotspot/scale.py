@@ -287,7 +287,7 @@ def _window_block(block: np.ndarray, dy: np.ndarray, hw: np.ndarray, what: int) 
     return sums if what == 0 else counts
 
 
-def gistar_tiled(counts, distance: float, *, chunk: int = 512, fdr: str = "bh", seed: int | None = None,
+def gistar_tiled(counts, distance: float, *, chunk: int = 512, fdr: str = "bh_dependence", seed: int | None = None,
                  client=None):
     """Binary-weight Gi* with window sums computed on Dask chunks with a halo of the band radius.
 

@@ -307,6 +307,33 @@ def test_permutation_kernel_matches_python_reference(kind):
     assert (larger[~valid] == -1).all()
 
 
+def test_binary_permutation_kernel_matches_python_reference():
+    """The O(1) binary kernel against a plain loop over the same draws (exact counts)."""
+    from hotspot.kernels.gistar import conditional_permutation_counts_binary, stencil_offsets
+
+    values = _grid(9, 11, seed=13, masked=0.2)
+    valid = ~np.isnan(values)
+    n = int(valid.sum())
+    oy, ox, _d = stencil_offsets(2.5)
+    rng = np.random.default_rng(1)
+    ids = np.array([rng.choice(n, oy.size, replace=False) for _ in range(60)])
+    larger, smaller, k = conditional_permutation_counts_binary(values, valid, oy, ox, ids)
+    rows, cols = np.nonzero(valid)
+    yv = values[valid]
+    for i, (r, c) in enumerate(zip(rows, cols)):
+        nbv = [values[r + a, c + b] for a, b in zip(oy, ox)
+               if (a or b) and 0 <= r + a < 9 and 0 <= c + b < 11 and valid[r + a, c + b]]
+        obs, kk = float(sum(nbv)), len(nbv)
+        sims = []
+        for p in range(60):
+            draw = [q for q in ids[p] if q != i][:kk]  # first k draws other than the cell itself
+            sims.append(float(yv[draw].sum()))
+        sims = np.array(sims)
+        assert k[r, c] == kk
+        assert larger[r, c] == np.sum(sims >= obs - 1e-10 * max(1, obs))
+        assert smaller[r, c] == np.sum(sims <= obs + 1e-10 * max(1, obs))
+
+
 def test_on_count_points_grid_with_mask():
     from shapely.geometry import Point
 

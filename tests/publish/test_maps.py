@@ -156,7 +156,7 @@ def test_map_screenshot_not_blank(map_html, tmp_path):
 def test_many_cells_are_merged_by_class(gistar_cells):
     from hotspot.publish.maps import gistar_layer
 
-    layer, legend = gistar_layer(gistar_cells, max_cells=10)
+    layer, legend = gistar_layer(gistar_cells, max_cells=10)  # the optional all-cells layer
     feats = layer.data["features"]
     n_classes = (gistar_cells["class"] != 0).groupby(gistar_cells["class"]).any().sum()
     assert len(feats) == n_classes and "merged by class" in legend
@@ -177,3 +177,123 @@ def test_embedded_boundaries_map(tmp_path):
     assert out.stat().st_size < 10_000_000
     assert str(areas.beat["beat_name"].iloc[0]).split()[0] in page
     assert not re.search(r"<(script|link)\b[^>]*(src|href)=['\"]?https?:", page)
+
+
+# An overlap checker written here, independent of the page's own decluttering script: after the
+# map settles it measures every visible label and numbered marker in the browser and writes the
+# number of visible boxes, beat labels and overlapping pairs into the DOM.
+_CHECKER = """<script>setTimeout(function(){
+function vis(e){for(var n=e;n&&n!==document.body;n=n.parentNode){var s=getComputedStyle(n);
+ if(s.visibility==='hidden'||s.display==='none'){return false;}}return true;}
+var els=[].slice.call(document.querySelectorAll('.hs-label,.hs-num')).filter(vis),bx=els.map(function(e){
+ return e.getBoundingClientRect();}),ov=0,beats=0;
+els.forEach(function(e){if(e.getAttribute('data-minzoom')==='12'){beats++;}});
+for(var i=0;i<bx.length;i++){for(var j=i+1;j<bx.length;j++){var a=bx[i],b=bx[j];
+ if(a.left<b.right&&b.left<a.right&&a.top<b.bottom&&b.top<a.bottom){ov++;}}}
+var d=document.createElement('div');d.id='overlap-report';d.textContent='visible='+els.length+' beats='+beats+' overlaps='+ov;
+document.body.appendChild(d);},3000);</script>"""
+
+
+def _report(dom: str) -> dict[str, int]:
+    m = re.search(r"visible=(\d+) beats=(\d+) overlaps=(\d+)", dom)
+    assert m, "the overlap checker did not run"
+    return dict(zip(("visible", "beats", "overlaps"), map(int, m.groups())))
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("HOTSPOT_REQUIRE_CHROMIUM"),
+                    reason="chromium not installed (CI sets HOTSPOT_REQUIRE_CHROMIUM: then this fails)")
+def test_map_renders_at_force_and_city_zoom_without_collisions(tmp_path):
+    """Embedded force boundaries, 185 beats: labels by zoom, never overlapping, at both zooms."""
+    from hotspot.paths import data_dir
+
+    if not (data_dir() / "boundaries.gpkg").exists():
+        pytest.skip("embedded data/boundaries.gpkg not generated yet")
+    import pandas as pd
+
+    from hotspot.geography.areas import load_areas
+    from hotspot.geography.crs import to_wgs84
+    from hotspot.publish.maps import save_map, tasking_map
+
+    areas = load_areas()
+    # ten numbered hot spots in central Bristol, 150-400 m apart: they collide at force zoom
+    xs = 358_600 + np.array([0, 150, 300, 450, 0, 150, 300, 2000, 2300, 400])
+    ys = 173_000 + np.array([0, 0, 0, 0, 200, 200, 200, 1000, 1100, 400])
+    top = pd.DataFrame({"rank": range(1, 11), "name": [f"place {i}" for i in range(1, 11)],
+                        "count": range(30, 20, -1), "x": xs, "y": ys})
+    page = save_map(tasking_map(areas=areas, top=top, title="force"), tmp_path / "m.html").read_text()
+    checked = tmp_path / "checked.html"
+    checked.write_text(page.replace("</body>", _CHECKER + "</body>"))
+    lon, lat = to_wgs84(np.array([358_900.0]), np.array([173_000.0]))
+    reports = {}
+    for view, frag in (("force", ""), ("city", f"#14/{lat[0]:.5f}/{lon[0]:.5f}")):
+        res = _chromium(["--window-size=1400,1000", "--dump-dom", checked.as_uri() + frag], tmp_path)
+        reports[view] = _report(res.stdout.decode("utf-8", "replace"))
+        shot = tmp_path / f"{view}.png"
+        _chromium([f"--screenshot={shot}", "--window-size=1400,1000", checked.as_uri() + frag], tmp_path)
+        assert shot.stat().st_size > 10_000
+    force, city = reports["force"], reports["city"]
+    assert force["overlaps"] == 0 and city["overlaps"] == 0, reports
+    assert force["beats"] == 0 < city["beats"], reports   # beat names only from city zoom
+    assert force["visible"] >= 2 and city["visible"] > force["visible"], reports
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("HOTSPOT_REQUIRE_CHROMIUM"),
+                    reason="chromium not installed (CI sets HOTSPOT_REQUIRE_CHROMIUM: then this fails)")
+def test_real_data_map_at_force_and_city_zoom(real, tmp_path):
+    """Real police.uk violence (five months of 2025) on the ONS boundaries: named hot spots, a
+    map without collisions at force and at city zoom, no unjustified empty 99% cell."""
+    import glob
+
+    import pandas as pd
+
+    from hotspot.geography.areas import load_areas
+    from hotspot.geography.crs import to_bng, to_wgs84
+    from hotspot.grid.binning import count_points
+    from hotspot.grid.spec import GridSpec
+    from hotspot.hotspots.gistar import gistar, to_cells
+    from hotspot.hotspots.places import micro_places
+    from hotspot.publish.maps import save_map, tasking_map
+    from tests.realdata import BOUNDARIES_GPKG, POLICE, REAL
+
+    areas = load_areas(BOUNDARIES_GPKG, lsoa_layer="lsoa21", beat_layer="ward25",
+                       la_layer="lad25_dissolved_from_lsoa21", force_layer=None,
+                       mappings={"beat": {"beat_code": "WD25CD", "beat_name": "WD25NM"}})
+    rows = pd.concat([pd.read_csv(f, usecols=["Longitude", "Latitude", "Crime type"])
+                      for f in sorted(glob.glob(str(POLICE / "*.csv.gz")))])
+    rows = rows[rows["Crime type"].isin(["Violence and sexual offences", "Robbery", "Possession of weapons"])]
+    rows = rows.dropna(subset=["Longitude", "Latitude"])
+    x, y = to_bng(rows["Longitude"].to_numpy(float), rows["Latitude"].to_numpy(float))
+    spec = GridSpec.from_bounds(areas.force, 250.0)
+    counts = count_points(x, y, spec, mask=areas.force)
+    ds = gistar(counts, 750.0)
+    h99 = ds["gi_class"].values == 3
+    # a 99% cell holding no offence is justified by its neighbourhood (>= 3 offences, above expected)
+    empty = h99 & (ds["count"].values == 0)
+    assert (ds["observed"].values[empty] >= 3).all()
+    assert (ds["observed"].values[empty] > ds["expected"].values[empty]).all()
+    places = micro_places(x, y, period_days=151, top=10)  # Jan-Jun 2025 without May
+    ref = pd.read_csv(REAL.parent / "reference" / "hotspot_places.csv")
+    rx, ry = to_bng(ref["lon"].to_numpy(float), ref["lat"].to_numpy(float))
+    d = np.hypot(places["x"].to_numpy()[:, None] - rx, places["y"].to_numpy()[:, None] - ry).min(axis=1)
+    assert (d[:5] <= 1_000).all() and (d <= 1_100).sum() >= 8, d
+    places["name"] = ref["place"].to_numpy()[
+        np.hypot(places["x"].to_numpy()[:, None] - rx, places["y"].to_numpy()[:, None] - ry).argmin(axis=1)]
+    m = tasking_map(gistar=to_cells(ds), areas=areas, top=places, title="real")
+    page = save_map(m, tmp_path / "real.html").read_text()
+    checked = tmp_path / "checked.html"
+    checked.write_text(page.replace("</body>", _CHECKER + "</body>"))
+    lon, lat = to_wgs84(np.array([359_000.0]), np.array([173_300.0]))  # Bristol centre
+    reports = {}
+    for view, frag in (("force", ""), ("city", f"#13/{lat[0]:.5f}/{lon[0]:.5f}")):
+        res = _chromium(["--window-size=1400,1000", "--dump-dom", checked.as_uri() + frag], tmp_path,
+                        timeout=180)
+        reports[view] = _report(res.stdout.decode("utf-8", "replace"))
+        shot = tmp_path / f"real_{view}.png"
+        _chromium([f"--screenshot={shot}", "--window-size=1400,1000", checked.as_uri() + frag], tmp_path,
+                  timeout=180)
+        px = _png_pixels(shot.read_bytes())[..., :3]
+        assert px.std() > 10
+    assert reports["force"]["overlaps"] == 0 and reports["city"]["overlaps"] == 0, reports
+    assert reports["force"]["beats"] == 0 < reports["city"]["beats"], reports

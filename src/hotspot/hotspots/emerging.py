@@ -30,13 +30,17 @@ from typing import Any
 
 import numpy as np
 
-from hotspot.errors import ArgumentError
+from hotspot.errors import ArgumentError, InputError
 from hotspot.schema import EMERGING_CATEGORIES
 
 #: Share of time steps that must be significant hot (cold) for persistent, intensifying,
 #: diminishing and historical patterns (ArcGIS: "90 percent of the time-step intervals").
 PERSISTENT_SHARE = 0.9
 NO_PATTERN = EMERGING_CATEGORIES.index("no pattern detected")
+#: Fewest time steps accepted by default. Esri's Emerging Hot Spot Analysis needs at least 10
+#: time-step intervals in the cube; with fewer, "90% of the steps" is every step and the
+#: Mann-Kendall trend of under 10 values has little power.
+MIN_STEPS = 10
 _FDR_METHODS = ("bh", "bh_dependence", "none")
 #: p thresholds of Gi* classes 3, 2, 1 (99%, 95%, 90%; ArcGIS Gi_Bin).
 CLASS_THRESHOLDS = (0.01, 0.05, 0.10)
@@ -209,7 +213,7 @@ def classify_patterns(hot: np.ndarray, cold: np.ndarray, trend_z: np.ndarray, tr
     return out
 
 
-def _check_cube(cube: Any):
+def _check_cube(cube: Any, min_steps: int = MIN_STEPS):
     import xarray as xr
 
     if not isinstance(cube, xr.DataArray):
@@ -222,11 +226,18 @@ def _check_cube(cube: Any):
         raise ArgumentError("cube", f"{cube.sizes['time']} time steps",
                             "at least 3 time steps (the Mann-Kendall trend needs a series); "
                             "widen --from/--to or use a shorter step")
+    if cube.sizes["time"] < int(min_steps):
+        raise InputError(f"the space-time cube has {cube.sizes['time']} time steps, fewer than the "
+                         f"{int(min_steps)} emerging hot spot analysis needs (Esri: at least 10; with fewer "
+                         "the 90%-of-steps rules and the Mann-Kendall trend are meaningless): widen "
+                         "--from/--to, use a shorter --step (week instead of month), or lower "
+                         "min_steps explicitly if you accept the weaker analysis")
     return cube
 
 
-def emerging_hotspots(cube: Any, distance: float, *, time_lag: int = 1, fdr: str = "bh",
-                      alpha: float = 0.1, trend_alpha: float = 0.1):
+def emerging_hotspots(cube: Any, distance: float, *, time_lag: int = 1, fdr: str = "bh_dependence",
+                      alpha: float = 0.1, trend_alpha: float = 0.1, inference: str = "exact",
+                      background: float | None = None, min_steps: int = MIN_STEPS):
     """Emerging hot spot analysis of a space-time cube of counts.
 
     Parameters
@@ -239,13 +250,24 @@ def emerging_hotspots(cube: Any, distance: float, *, time_lag: int = 1, fdr: str
     time_lag : int
         Previous time steps in the space-time neighbourhood (ArcGIS "Neighborhood Time Step";
         default 1; 0 = purely spatial per step).
-    fdr : {"bh", "bh_dependence", "none"}
+    fdr : {"bh_dependence", "bh", "none"}
         False-discovery-rate adjustment of the per-bin p-values, within each step (each step is
-        one hot spot analysis): Benjamini-Hochberg, Benjamini-Yekutieli, or none.
+        one hot spot analysis): Benjamini-Yekutieli (default; valid for the overlapping
+        space-time windows), Benjamini-Hochberg (ArcGIS), or none.
     alpha : float
         Significance of a hot/cold bin (default 0.1 = 90%, as ArcGIS).
     trend_alpha : float
         Significance of the Mann-Kendall trend (default 0.1).
+    inference : {"exact", "analytic"}
+        ``"exact"`` (default, valid for sparse counts): the exact conditional Poisson test of
+        each bin's space-time neighbourhood against its place's background disk over the whole
+        cube and the force-wide time profile (:func:`hotspot.hotspots.inference.spacetime_test`);
+        ``"analytic"``: the normal p-value of the Gi* z-score (ArcGIS; invalid for sparse counts).
+    background : float, optional
+        Background radius in metres of the exact test (default 10 x ``distance``).
+    min_steps : int
+        Fewest time steps accepted (default :data:`MIN_STEPS` = 10, as Esri); fewer raise
+        :class:`~hotspot.errors.InputError`.
 
     Returns
     -------
@@ -276,7 +298,9 @@ def emerging_hotspots(cube: Any, distance: float, *, time_lag: int = 1, fdr: str
 
     from hotspot.kernels.emerging import disk_offsets, mann_kendall_cube, spacetime_gistar
 
-    cube = _check_cube(cube)
+    if inference not in ("exact", "analytic"):
+        raise ArgumentError("inference", inference, "'exact' or 'analytic'")
+    cube = _check_cube(cube, min_steps)
     spacing = abs(float(cube["x"][1] - cube["x"][0])) if cube.sizes["x"] > 1 else np.nan
     cell = float(cube.attrs.get("cell", spacing))
     try:
@@ -310,13 +334,26 @@ def emerging_hotspots(cube: Any, distance: float, *, time_lag: int = 1, fdr: str
     np.negative(p, out=p)
     ndtr(p, out=p)
     p *= 2.0
-    p_adj = _adjust(p, fdr)
+    direction = z
+    extra = {}
+    if inference == "exact":
+        from hotspot.hotspots.inference import spacetime_test
+
+        ex = spacetime_test(values, cell, d, int(time_lag), background)
+        direction = np.where(ex["p_upper"] < ex["p_lower"], 1.0, -1.0)
+        direction[np.isnan(ex["p_exact"])] = np.nan
+        p_test = ex["p_exact"]
+        extra = {"p_exact": (("time", "y", "x"), ex["p_exact"]),
+                 "expected": (("time", "y", "x"), ex["expected"])}
+    else:
+        p_test = p
+    p_adj = _adjust(p_test, fdr)
     with np.errstate(invalid="ignore"):
         sig = p_adj <= alpha  # NaN (outside) compares False
-        hot = sig & (z > 0)
-        cold = sig & (z < 0)
+        hot = sig & (direction > 0)
+        cold = sig & (direction < 0)
     del sig
-    gi_class = _gi_class(z, p_adj)
+    gi_class = _gi_class(direction, p_adj)
     trend_s, trend_z = mann_kendall_cube(z)
     trend_p = np.where(np.isfinite(trend_z), 2.0 * ndtr(-np.abs(np.nan_to_num(trend_z))), np.nan)
     code = classify_patterns(hot, cold, np.nan_to_num(trend_z), np.where(valid, trend_p, 1.0),
@@ -329,12 +366,14 @@ def emerging_hotspots(cube: Any, distance: float, *, time_lag: int = 1, fdr: str
     attrs = {k: v for k, v in cube.attrs.items() if k in ("crs", "cell", "step")}
     attrs.update({"distance": d, "time_lag": int(time_lag), "fdr": fdr, "alpha": float(alpha),
                   "trend_alpha": float(trend_alpha), "neighbours_per_step": int(dr.size),
+                  "inference": inference, "min_steps": int(min_steps),
                   "method": "space-time Getis-Ord Gi* + Mann-Kendall (ArcGIS emerging hot spot rules)"})
     ds = xr.Dataset(
         {
             "count": (dims3, values),
             "z": (dims3, z),
             "p": (dims3, p),
+            **extra,
             "p_adjusted": (dims3, p_adj),
             "gi_class": (dims3, gi_class),
             "hot": (dims3, hot),

@@ -202,10 +202,17 @@ def _p_sim(y: np.ndarray, valid: np.ndarray, oy: np.ndarray, ox: np.ndarray, w: 
 
     max_k = min(int(oy.size) - 1, n - 1)
     rng = np.random.default_rng(seed)
-    ids = np.empty((permutations, max(max_k, 1)), dtype=np.int64)
-    for p in range(permutations):
-        ids[p] = rng.choice(n - 1, size=ids.shape[1], replace=False)
-    larger, smaller, _k = kern.conditional_permutation_counts(y, valid, oy, ox, w, ids)
+    if np.all(w == 1.0):
+        # binary weights: prefix sums over max_k + 1 draws among all n cells (O(1) per cell)
+        ids = np.empty((permutations, max_k + 1), dtype=np.int64)
+        for p in range(permutations):
+            ids[p] = rng.choice(n, size=ids.shape[1], replace=False)
+        larger, smaller, _k = kern.conditional_permutation_counts_binary(y, valid, oy, ox, ids)
+    else:
+        ids = np.empty((permutations, max(max_k, 1)), dtype=np.int64)
+        for p in range(permutations):
+            ids[p] = rng.choice(n - 1, size=ids.shape[1], replace=False)
+        larger, smaller, _k = kern.conditional_permutation_counts(y, valid, oy, ox, w, ids)
     larger = larger.astype(np.float64)
     smaller = smaller.astype(np.float64)
     extreme = np.minimum(larger, permutations - larger)
@@ -217,8 +224,9 @@ def _p_sim(y: np.ndarray, valid: np.ndarray, oy: np.ndarray, ox: np.ndarray, w: 
 
 
 def gistar(counts: xr.DataArray, distance: float, *, weights: str = "binary", permutations: int = 0,
-           seed: int | None = None, fdr: str = "bh", alpha: float = 0.05,
-           window_sums: tuple[np.ndarray, np.ndarray] | None = None) -> xr.Dataset:
+           seed: int | None = None, fdr: str = "bh_dependence", alpha: float = 0.05,
+           window_sums: tuple[np.ndarray, np.ndarray] | None = None, inference: str | None = None,
+           background: float | None = None, dispersion: bool = True) -> xr.Dataset:
     """Getis-Ord Gi* hot and cold spots of a grid of counts.
 
     Parameters
@@ -236,18 +244,35 @@ def gistar(counts: xr.DataArray, distance: float, *, weights: str = "binary", pe
         ``1 - d / distance``. ``"gaussian"``: ``exp(-d^2 / (2 (distance / 2)^2))``. Decay
         weights use a direct convolution, ``O(cells x cells in disk)``.
     permutations : int
-        Number of conditional permutations for the pseudo p-value ``p_sim`` (0 = analytic only;
-        999 is usual). When given, the classes use the two-sided tie-aware permutation p-value
-        ``p_perm = min(1, 2 (min(#>=, #<=) + 1) / (permutations + 1))`` instead of ``p``.
+        Number of conditional permutations for the pseudo p-value ``p_sim`` (0 = none; 999 is
+        usual). With ``inference="permutation"`` the classes use the two-sided tie-aware
+        permutation p-value ``p_perm = min(1, 2 (min(#>=, #<=) + 1) / (permutations + 1))``.
     seed : int, optional
         Seed of the permutations (same inputs and seed give the same ``p_sim``).
-    fdr : {"bh", "bh_dependence", "none"}
-        Multiple-testing adjustment (:func:`hotspot.hotspots.fdr.adjust`).
+    fdr : {"bh_dependence", "bh", "none"}
+        Multiple-testing adjustment over cells (:func:`hotspot.hotspots.fdr.adjust`). Default
+        Benjamini-Yekutieli (valid under the strong dependence of overlapping windows; see
+        :mod:`hotspot.hotspots.inference`); ``"bh"`` is ArcGIS's FDR option.
     alpha : float
         Level at which ``attrs["n_hot"]`` and ``attrs["n_cold"]`` count significant cells.
     window_sums : (sums, counts), optional
         Precomputed binary window sums (see :func:`gistar_arrays`; used by
         :func:`hotspot.scale.gistar_tiled`).
+    inference : {"exact", "analytic", "permutation"}, optional
+        Which p-value makes the classes. ``"exact"`` (default; the only one valid for sparse
+        counts): the exact conditional binomial test of the neighbourhood count against the
+        background disk (:func:`hotspot.hotspots.inference.local_test`), classes signed by
+        observed minus expected. ``"analytic"``: the normal p-value of ``z`` (ArcGIS, esda
+        ``p_norm``); trusted only when every neighbourhood expects at least
+        :data:`~hotspot.hotspots.inference.ANALYTIC_MIN_EXPECTED` offences, else a warning.
+        ``"permutation"``: ``p_perm`` (needs ``permutations``; too coarse for an FDR over many
+        cells). Default: ``"permutation"`` when ``permutations`` is given, else ``"exact"``.
+    background : float, optional
+        Background radius in metres of the exact test (default 10 x ``distance``; ``inf`` = the
+        whole study area, i.e. the homogeneous null).
+    dispersion : bool
+        Correct the exact test for overdispersion of dense counts (robust quasi-Poisson scale,
+        :func:`hotspot.hotspots.inference.overdispersion`; 1 on sparse data). Default True.
 
     Returns
     -------
@@ -255,7 +280,9 @@ def gistar(counts: xr.DataArray, distance: float, *, weights: str = "binary", pe
         Variables ``count``, ``z``, ``p`` (two-sided normal p-value; esda's ``p_norm`` is the
         one-sided ``p / 2``), ``p_sim`` and ``p_perm`` (if ``permutations``; esda's one-sided
         "directed" pseudo p, and the two-sided tie-aware one used for the classes),
-        ``p_adjusted``, ``neighbours`` (valid cells in the window, self included) and
+        ``p_exact``, ``expected`` and ``observed`` (the exact test: two-sided p-value, the
+        neighbourhood count the background predicts and the one observed; computed for every
+        inference), ``p_adjusted``, ``neighbours`` (valid cells in the window, self included) and
         ``gi_class`` (int8, -3..3, :data:`hotspot.schema.GI_CLASSES`; 0 outside the study
         area); attrs ``distance``, ``weights``, ``permutations``, ``seed``, ``fdr``, ``alpha``,
         ``cell``, ``crs``, ``n_cells``, ``mean_neighbours``, ``n_hot``, ``n_cold``.
@@ -269,8 +296,21 @@ def gistar(counts: xr.DataArray, distance: float, *, weights: str = "binary", pe
     ----------
     .. [1] Ord, J. K., Getis, A. (1995). Geographical Analysis 27(4), 286-306.
     .. [2] Benjamini, Y., Hochberg, Y. (1995). J. R. Stat. Soc. B 57(1), 289-300.
+    .. [3] Benjamini, Y., Yekutieli, D. (2001). Annals of Statistics 29(4), 1165-1188.
+    .. [4] Przyborowski, J., Wilenski, H. (1940). Biometrika 31, 313-323 (conditional test of
+       two Poisson rates; see :mod:`hotspot.hotspots.inference`).
     """
+    import warnings
+
+    from hotspot.hotspots import inference as _inf
+
     counts = _check_counts(counts)
+    if inference is None:
+        inference = "permutation" if permutations else "exact"
+    if inference not in ("exact", "analytic", "permutation"):
+        raise ArgumentError("inference", inference, "one of 'exact', 'analytic', 'permutation'")
+    if inference == "permutation" and not permutations:
+        raise ArgumentError("permutations", permutations, "> 0 with inference='permutation' (e.g. 999)")
     try:
         a = float(alpha)
     except (TypeError, ValueError):
@@ -282,17 +322,32 @@ def gistar(counts: xr.DataArray, distance: float, *, weights: str = "binary", pe
     cell = _cell_size(counts)
     res = gistar_arrays(counts.values, cell, distance, weights=weights, permutations=permutations,
                         seed=seed, window_sums=window_sums)
-    p_test = res["p_perm"] if permutations else res["p"]
+    ex = _inf.local_test(counts.values, cell, distance, background,
+                         weighted=bool(counts.attrs.get("weighted", 0)) or None,
+                         dispersion_correction=bool(dispersion))
+    direction = res["z"]
+    if inference == "exact":
+        p_test = ex["p_exact"]
+        direction = np.where(ex["p_upper"] < ex["p_lower"], 1.0, -1.0)
+        direction[np.isnan(p_test)] = np.nan
+    elif inference == "permutation":
+        p_test = res["p_perm"]
+    else:
+        p_test = res["p"]
+        low = float(np.nanmin(ex["expected"])) if np.any(np.isfinite(ex["expected"])) else 0.0
+        if low < _inf.ANALYTIC_MIN_EXPECTED:
+            warnings.warn(f"analytic (normal) Gi* p-values with a neighbourhood expecting only "
+                          f"{low:.2g} offences: the normal tail is not valid below "
+                          f"{_inf.ANALYTIC_MIN_EXPECTED:g} expected; use inference='exact'",
+                          RuntimeWarning, stacklevel=2)
     q = _fdr.adjust(p_test, fdr)
-    if permutations and fdr != "none" and np.nanmin(q) > _fdr.CLASS_THRESHOLDS[-1]:
-        import warnings
-
+    if inference == "permutation" and fdr != "none" and np.nanmin(q) > _fdr.CLASS_THRESHOLDS[-1]:
         warnings.warn(f"with {int(permutations)} permutations the smallest permutation p-value is "
                       f"{2 / (permutations + 1):.2g}, too coarse to survive the {fdr!r} FDR adjustment "
                       f"over {int(np.sum(~np.isnan(q))):,} cells: no cell is significant. Use the "
-                      "analytic p-values (permutations=0) or many more permutations.",
+                      "exact test (inference='exact', the default) or many more permutations.",
                       RuntimeWarning, stacklevel=2)
-    cls = _fdr.classify(res["z"], q)
+    cls = _fdr.classify(direction, q)
     coords = {"y": counts["y"], "x": counts["x"]}
     dims = ("y", "x")
     data = {
@@ -303,6 +358,9 @@ def gistar(counts: xr.DataArray, distance: float, *, weights: str = "binary", pe
     if permutations:
         data["p_sim"] = (dims, res["p_sim"])
         data["p_perm"] = (dims, res["p_perm"])
+    data["p_exact"] = (dims, ex["p_exact"])
+    data["expected"] = (dims, ex["expected"])
+    data["observed"] = (dims, ex["observed"])
     data["p_adjusted"] = (dims, q)
     data["neighbours"] = (dims, res["neighbours"])
     data["gi_class"] = (dims, cls)
@@ -314,8 +372,10 @@ def gistar(counts: xr.DataArray, distance: float, *, weights: str = "binary", pe
         "seed": -1 if seed is None else int(seed), "fdr": fdr, "alpha": a, "cell": cell,
         "crs": counts.attrs.get("crs", "EPSG:27700"), "n_cells": int(valid.sum()),
         "mean_neighbours": float(np.nanmean(res["neighbours"])),
-        "n_hot": int(np.sum(sig & (res["z"] > 0))), "n_cold": int(np.sum(sig & (res["z"] < 0))),
-        "p_used_for_classes": "p_perm" if permutations else "p",
+        "n_hot": int(np.sum(sig & (direction > 0))), "n_cold": int(np.sum(sig & (direction < 0))),
+        "inference": inference, "background": float(ex["background"]),
+        "overdispersion": float(ex["overdispersion"]),
+        "p_used_for_classes": {"exact": "p_exact", "permutation": "p_perm", "analytic": "p"}[inference],
     }
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
@@ -351,7 +411,7 @@ def to_cells(ds: xr.Dataset, where: Any = None):
     h = cell / 2.0
     geom = shapely.box(x - h, y - h, x + h, y + h)
     cols = {"count": ds["count"].values[keep], "z": ds["z"].values[keep], "p": ds["p"].values[keep]}
-    for name in ("p_sim", "p_perm"):
+    for name in ("p_sim", "p_perm", "p_exact", "expected", "observed"):
         if name in ds:
             cols[name] = ds[name].values[keep]
     cols["p_adjusted"] = ds["p_adjusted"].values[keep]

@@ -52,9 +52,66 @@ _LEGEND_CSS = """
  line-height:19px;text-align:center;font:bold 12px sans-serif;color:#b2182b}
 .hs-route-stop{background:#6a3d9a;color:#fff;border-radius:50%;width:22px;height:22px;
  line-height:22px;text-align:center;font:bold 12px sans-serif}
-.hs-label{font:11px sans-serif;color:#333;white-space:nowrap;text-shadow:0 0 3px #fff}
+.hs-num.merged{width:30px;margin-left:-4px;border-radius:11px;white-space:nowrap;font-size:11px}
+.hs-label{font:11px sans-serif;color:#333;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff}
 .hs-label.la{font-weight:bold;font-size:13px}
+.hs-lbl-box{display:flex;justify-content:center;align-items:center;width:100%;height:100%}
 """
+
+#: Zoom level from which each kind of boundary label may appear (Leaflet zoom; 9-10 = a force,
+#: 12-13 = a city, 15 = streets). Labels still only appear where they collide with nothing.
+LABEL_MIN_ZOOM = {"la": 0, "beat": 12}
+
+# Labels that appear by zoom level and never collide. On every zoom or pan the page walks the
+# markers and labels in priority order (numbered hot spots first, in rank order; then route stops,
+# local authority names, beat names) and shows each one only when the zoom allows it and its box
+# does not overlap a box already shown. A numbered hot spot marker that would overlap an earlier
+# one is folded into it (shown "1+2", the ranks listed in its tooltip), so markers never overlap and
+# no hot spot disappears; zooming in separates them again.
+_DECLUTTER_JS = """(function(){var m=%(map)s;
+function box(e,px){var r=e.getBoundingClientRect(),p=px||2;return [r.left-p,r.top-2,r.right+p,r.bottom+2];}
+function hit(a,b){return a[0]<b[2]&&b[0]<a[2]&&a[1]<b[3]&&b[1]<a[3];}
+function icon(e){while(e&&!(e.classList&&e.classList.contains('leaflet-marker-icon'))){e=e.parentNode;}return e;}
+function run(){var z=m.getZoom(),taken=[];
+ var nums=[].slice.call(document.querySelectorAll('.hs-num[data-rank]'));
+ nums.sort(function(a,b){return (+a.getAttribute('data-rank'))-(+b.getAttribute('data-rank'));});
+ nums.forEach(function(e){e.textContent=e.getAttribute('data-rank');e.classList.remove('merged');
+  e.removeAttribute('title');var ic=icon(e);if(ic){ic.style.visibility='';}});
+ var shown=[];
+ nums.forEach(function(e){var ic=icon(e);if(!ic||!ic.offsetParent){return;}var b=box(e,7),host=null;
+  for(var i=0;i<shown.length;i++){if(hit(b,shown[i][1])){host=shown[i];break;}}
+  if(host){ic.style.visibility='hidden';host[2].push(e.getAttribute('data-rank'));
+   host[0].textContent=host[2][0]+'+'+(host[2].length-1);host[0].classList.add('merged');
+   host[0].setAttribute('title','hot spots '+host[2].join(', ')+': zoom in to separate');}
+  else{shown.push([e,b,[e.getAttribute('data-rank')]]);}});
+ shown.forEach(function(s){taken.push(box(s[0],3));});
+ [].slice.call(document.querySelectorAll('.hs-route-stop')).forEach(function(e){if(e.offsetParent){taken.push(box(e));}});
+ var labs=[].slice.call(document.querySelectorAll('.hs-label[data-minzoom]'));
+ labs.sort(function(a,b){return (+a.getAttribute('data-prio'))-(+b.getAttribute('data-prio'));});
+ labs.forEach(function(e){var ic=icon(e);if(!ic){return;}ic.style.visibility='hidden';});
+ labs.forEach(function(e){var ic=icon(e);if(!ic||!ic.offsetParent){return;}
+  if(z<+e.getAttribute('data-minzoom')){return;}var b=box(e);
+  for(var i=0;i<taken.length;i++){if(hit(b,taken[i])){return;}}
+  ic.style.visibility='';taken.push(b);});}
+window.hsDeclutter=run;
+m.on('zoomend moveend overlayadd overlayremove layeradd',function(){window.setTimeout(run,0);});
+m.whenReady(function(){window.setTimeout(run,0);});})();"""
+
+# A view in the address (``map.html#13/51.4545/-2.5879``: zoom/lat/lon) replaces the fitted
+# force-wide view, so a briefing can link straight to a city or a hot spot.
+_HASH_VIEW_JS = """(function(){var m=%(map)s;function go(){var p=(location.hash||'').slice(1).split('/');
+if(p.length===3&&p.every(function(v){return v!==''&&isFinite(+v);})){m.setView([+p[1],+p[2]],+p[0]);}}
+go();window.addEventListener('hashchange',go);})();"""
+
+
+def _script_element(js: str):
+    """A Leaflet page element that runs ``js`` after the map exists."""
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    el = MacroElement()
+    el._template = Template("{% macro script(this, kwargs) %}{% raw %}" + js + "{% endraw %}{% endmacro %}")
+    return el
 
 
 # ---- helpers -----------------------------------------------------------------------------------
@@ -194,7 +251,90 @@ def kde_layer(kde, *, name: str = "KDE density", opacity: float = 0.65, show: bo
     return layer, legend
 
 
-def gistar_layer(cells, *, name: str = "Gi* hot and cold spots", show: bool = True, max_cells: int = 12000):
+def gistar_clusters(cells, *, min_class: int = 2, top: int | None = 25):
+    """Significant Gi* cells merged into connected clusters, ranked by the offences they hold.
+
+    Parameters
+    ----------
+    cells : GeoDataFrame
+        Gi* cells with ``class`` and ``count`` (from :func:`hotspot.hotspots.gistar.to_cells`).
+    min_class : int
+        Smallest absolute class in a cluster (2 = 95%).
+    top : int or None
+        Keep the ``top`` hot clusters by offences (cold clusters are all kept).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``kind`` ("hot"/"cold"), ``rank`` (1 = most offences, per kind), ``offences``, ``cells``,
+        ``best_class`` (the most confident class inside), polygons in the cells' CRS.
+    """
+    import geopandas as gpd
+
+    c = cells[cells["class"].fillna(0).astype(int).abs() >= int(min_class)].copy()
+    cols = ["kind", "rank", "offences", "cells", "best_class", "geometry"]
+    if c.empty:
+        return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=cells.crs)
+    c["kind"] = np.where(c["class"] > 0, "hot", "cold")
+    parts = []
+    for kind, g in c.groupby("kind"):
+        merged = gpd.GeoDataFrame(geometry=[g.geometry.buffer(0.01).union_all()], crs=cells.crs).explode(
+            index_parts=False).reset_index(drop=True)
+        j = gpd.sjoin(g[["count", "class", "geometry"]].set_geometry(g.geometry.representative_point()),
+                      merged, predicate="within")
+        agg = j.groupby("index_right").agg(offences=("count", "sum"), cells=("count", "size"),
+                                          best_class=("class", lambda v: int(v.abs().max() * np.sign(v.iloc[0]))))
+        merged = merged.join(agg).dropna(subset=["offences"])
+        merged["kind"] = kind
+        merged = merged.sort_values(["offences", "cells"], ascending=False).reset_index(drop=True)
+        merged["rank"] = np.arange(1, len(merged) + 1)
+        if kind == "hot" and top is not None:
+            merged = merged.head(int(top))
+        parts.append(merged)
+    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=cells.crs)
+    out["offences"] = out["offences"].astype(float)
+    out["cells"] = out["cells"].astype(int)
+    return out[cols]
+
+
+def gistar_cluster_layer(cells, *, name: str = "Gi* hot and cold spots", show: bool = True,
+                         min_class: int = 2, top: int = 25, cold: bool = False):
+    """Significance as outlines: the top hot spot clusters (cold ones with ``cold``), not a blanket.
+
+    Cold spots (less violence than the surroundings predict) are not a tasking target; they stay
+    in the optional all-cells layer unless ``cold=True``.
+
+    Each cluster is the union of touching cells significant at ``min_class`` or more (95%),
+    outlined (hot: red, cold: dashed blue) with a faint fill and a tooltip of its offences.
+    Returns ``(layer, legend_html)``.
+    """
+    import folium
+
+    cl = gistar_clusters(cells, min_class=min_class, top=top)
+    if not cold and len(cl):
+        cl = cl[cl["kind"] == "hot"]
+    fg = folium.FeatureGroup(name=esc(name), show=show)
+    if len(cl):
+        cl = cl.copy()
+        cl["_label"] = [f"{'Hot' if k == 'hot' else 'Cold'} spot cluster {r}: {o:g} offences in {c} cells"
+                        for k, r, o, c in zip(cl["kind"], cl["rank"], cl["offences"], cl["cells"])]
+        g = _clean_props(_to_wgs84(cl), ["kind", "_label", "offences"])
+        folium.GeoJson(
+            g.to_json(),
+            style_function=lambda f: ({"color": GI_COLOURS[3], "weight": 2.5, "fillColor": GI_COLOURS[3],
+                                       "fillOpacity": 0.15} if f["properties"]["kind"] == "hot" else
+                                      {"color": GI_COLOURS[-3], "weight": 2, "dashArray": "5,4",
+                                       "fillColor": GI_COLOURS[-3], "fillOpacity": 0.1}),
+            tooltip=_tooltip(["_label"], ["Cluster"])).add_to(fg)
+    n_hot = int((cl["kind"] == "hot").sum()) if len(cl) else 0
+    legend = (f"<i style='background:none;border:2px solid {GI_COLOURS[3]}'></i>top {n_hot} hot spot clusters "
+              f"({GI_CLASSES[min_class].split()[-1]} or more, FDR adjusted)")
+    if cold:
+        legend += f"<br><i style='background:none;border:2px dashed {GI_COLOURS[-3]}'></i>cold spot clusters"
+    return fg, legend
+
+
+def gistar_layer(cells, *, name: str = "Gi* cells (all significant)", show: bool = False, max_cells: int = 12000):
     """Gi* cells coloured by confidence class (non-significant cells left out).
 
     Above ``max_cells`` significant cells the cells are merged by class (tooltips then show the
@@ -268,8 +408,14 @@ def choropleth_layer(gdf, column: str, *, name: str, label: str, fields: Sequenc
 
 
 def outline_layer(gdf, code: str, label_col: str, *, name: str, colour: str, weight: float,
-                  css: str = "", show: bool = True, tolerance: float = 10.0):
-    """Boundary outlines with a name label at each area's representative point."""
+                  css: str = "", show: bool = True, tolerance: float = 10.0, min_zoom: int = 0,
+                  priority: int = 10):
+    """Boundary outlines with a name label at each area's representative point.
+
+    Labels carry ``min_zoom`` and ``priority``: the page shows a label only from that zoom and
+    only where it overlaps no marker or higher-priority label (see ``_DECLUTTER_JS``); larger
+    areas are labelled first within a layer.
+    """
     import folium
 
     fg = folium.FeatureGroup(name=esc(name), show=show)
@@ -278,10 +424,13 @@ def outline_layer(gdf, code: str, label_col: str, *, name: str, colour: str, wei
     gw = _clean_props(_to_wgs84(g, tolerance), ["_label", code])
     folium.GeoJson(gw.to_json(), style_function=lambda f: {"color": colour, "weight": weight, "fill": False},
                    tooltip=_tooltip(["_label", code], ["Name", "Code"])).add_to(fg)
+    g = g.assign(_area=g.geometry.area).sort_values("_area", ascending=False)
     pts = _to_wgs84(g.set_geometry(g.geometry.representative_point()))
-    for lab, pt in zip(g["_label"], pts.geometry):
-        folium.Marker((pt.y, pt.x), icon=folium.DivIcon(html=f"<div class='hs-label {css}'>{esc(lab)}</div>",
-                                                        icon_size=(150, 16), icon_anchor=(75, 8))).add_to(fg)
+    for k, (lab, pt) in enumerate(zip(g["_label"], pts.geometry)):
+        html_ = (f"<div class='hs-lbl-box'><span class='hs-label {css}' data-minzoom='{int(min_zoom)}' "
+                 f"data-prio='{int(priority) * 100000 + k}'>{esc(lab)}</span></div>")
+        folium.Marker((pt.y, pt.x), icon=folium.DivIcon(html=html_, icon_size=(150, 16),
+                                                        icon_anchor=(75, 8))).add_to(fg)
     return fg, f"<i style='background:none;border:{max(weight, 1):.0f}px solid {colour}'></i>{esc(name)}"
 
 
@@ -312,8 +461,8 @@ def top_layer(top: pd.DataFrame, *, name: str = "Top hotspots", show: bool = Tru
                  + "</table>")
         folium.Marker((la, lo), tooltip=f"{rank}. {esc(r.get('name', ''))}",
                       popup=folium.Popup(popup, max_width=320),
-                      icon=folium.DivIcon(html=f"<div class='hs-num'>{rank}</div>", icon_size=(22, 22),
-                                          icon_anchor=(11, 11))).add_to(fg)
+                      icon=folium.DivIcon(html=f"<div class='hs-num' data-rank='{rank}'>{rank}</div>",
+                                          icon_size=(22, 22), icon_anchor=(11, 11))).add_to(fg)
     return fg, "<span class='hs-num' style='display:inline-block'>1</span> numbered by rank"
 
 
@@ -424,7 +573,8 @@ def tasking_map(*, kde=None, gistar=None, emerging=None, forecast=None, areas=No
     if kde is not None:
         add(kde_layer(kde), "KDE density", True)
     if gistar is not None:
-        add(gistar_layer(gistar), "Gi* hot and cold spots", True)
+        add(gistar_cluster_layer(gistar), "Gi* hot and cold spots", True)
+        add(gistar_layer(gistar), "Gi* cells (all significant)", False)
     if emerging is not None:
         add(emerging_layer(emerging), "Emerging hot spots", False)
     if forecast is not None:
@@ -436,10 +586,11 @@ def tasking_map(*, kde=None, gistar=None, emerging=None, forecast=None, areas=No
     if areas is not None:
         if areas.beat is not None:
             add(outline_layer(areas.beat, "beat_code", "beat_name", name="Beats", colour="#444", weight=1,
-                              show=True), "Beats", True)
+                              show=True, min_zoom=LABEL_MIN_ZOOM["beat"], priority=2), "Beats", True)
         if areas.la is not None:
             add(outline_layer(areas.la, "la_code", "la_name", name="Local authorities", colour="#000",
-                              weight=2.5, css="la", show=True), "Local authorities", True)
+                              weight=2.5, css="la", show=True, min_zoom=LABEL_MIN_ZOOM["la"], priority=1),
+                "Local authorities", True)
     if top is not None and len(top):
         add(top_layer(top), "Top hotspots", True)
     if route is not None:
@@ -461,6 +612,8 @@ def tasking_map(*, kde=None, gistar=None, emerging=None, forecast=None, areas=No
         b = [[float(lat.min()), float(lon.min())], [float(lat.max()), float(lon.max())]]
     if b is not None:
         m.fit_bounds(b)
+    m.add_child(_script_element(_DECLUTTER_JS % {"map": m.get_name()}))
+    m.add_child(_script_element(_HASH_VIEW_JS % {"map": m.get_name()}))
     m._hotspot_handling = handling  # noqa: SLF001 - read by save_map
     return m
 
