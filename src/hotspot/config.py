@@ -60,6 +60,10 @@ inference = "exact"      # exact (Poisson test vs the background, valid for spar
 permutations = 0         # Gi* conditional permutations (with inference = "permutation")
 fdr = "by"               # by (Benjamini-Yekutieli) | bh (Benjamini-Hochberg, as ArcGIS) | none
 seed = 1
+place_radius_m = 150.0   # top hot spots: equal-sized micro places (College of Policing guidance)
+place_spacing_m = 500.0  #   at least this far apart,
+place_min_per_year = 24.0  # each holding at least this many offences a year
+harm_index = ""          # CSV/TOML of harm weights (CCHI or ONS CSS; see docs/harm.md); "" = counts only
 
 [emerging]
 cell_m = 250.0
@@ -131,13 +135,13 @@ _CHOICES: dict[tuple[str, str], set[Any]] = {
     ("forecast", "unit"): {"cell", "lsoa", "beat"},
     ("forecast", "horizon_days"): {7, 28},
 }
-_POSITIVE = {("hotspots", "cell_m"), ("hotspots", "distance_m"), ("emerging", "cell_m"),
+_POSITIVE = {("hotspots", "cell_m"), ("hotspots", "place_radius_m"), ("hotspots", "place_spacing_m"), ("hotspots", "distance_m"), ("emerging", "cell_m"),
              ("emerging", "distance_m"), ("forecast", "cell_m"), ("routes", "max_walk_m"),
              ("routes", "stops"), ("cycle", "period_days"), ("cycle", "period_months"), ("outputs", "top_n"),
              ("outputs", "small_count_threshold"), ("emerging", "time_lag"), ("forecast", "horizon_months"),
              ("emerging", "min_steps")}
 _NON_NEGATIVE = {("hotspots", "bandwidth_m"), ("hotspots", "permutations"), ("inputs", "tolerance_m"),
-                 ("forecast", "backtest_folds"), ("hotspots", "seed")}
+                 ("forecast", "backtest_folds"), ("hotspots", "seed"), ("hotspots", "place_min_per_year")}
 
 
 def _type_name(t) -> str:

@@ -66,6 +66,7 @@ from hotspot.hotspots import compare
 from hotspot.hotspots.areal import lsoa_hotspots
 from hotspot.hotspots.concentration import concentration_table
 from hotspot.hotspots.emerging import category_counts
+from hotspot.hotspots.harm import load_harm_index
 from hotspot.hotspots.emerging import to_cells as emerging_cells
 from hotspot.hotspots.gistar import to_cells as gistar_cells
 from hotspot.hotspots.peaks import NO_HOURS, TOP_COLUMNS, top_hotspots
@@ -419,8 +420,7 @@ def stage_hotspots(ctx: _Context, folder: Path) -> None:
         layers["gistar_cells_last"] = gistar_cells(gi_last, where=_active(gi_last))
         layers["change"] = compare.to_cells(compare.change(gi_last, gi))
     write_gpkg(folder / "hotspots.gpkg", layers)
-    top = top_hotspots(gi, None if last_missing else counts_last, now_xy, _located(off), ctx.study,
-                       top_n=int(ctx.cfg.outputs["top_n"]), imd_deciles=_imd_deciles(ctx), timed=ctx.timed)
+    top = _top_places(ctx, off, now_xy, None if last_missing else last_xy)
     write_csv(folder / "top_hotspots.csv", top.reindex(columns=TOP_COLUMNS) if top.empty else top)
     write_json(folder / "hotspots.json", {
         "kde": {k: _plain(v) for k, v in surface.attrs.items()},
@@ -431,6 +431,43 @@ def stage_hotspots(ctx: _Context, folder: Path) -> None:
         **({"last_cycle_missing_months": last_missing} if last_missing else {}),
         **({"offences_this_cycle_without_location": int(len(now) - len(now_xy))} if not ctx.timed else {}),
     })
+
+
+def _top_places(ctx: _Context, off: pd.DataFrame, now: pd.DataFrame, last: pd.DataFrame | None) -> pd.DataFrame:
+    """The numbered micro hot spots of this cycle against their own history (see hotspots.peaks).
+
+    History: the 52 weeks before the cycle (timestamped data), or every published month before it
+    (month-only data; a missing month is neither history nor zero).
+    """
+    h, per = ctx.cfg.hotspots, ctx.periods()
+    located = _located(off)
+    if ctx.timed:
+        period_days = float((per["end"] - per["start"]).days + 1)
+        history = _in(located, per["start"] - pd.Timedelta(days=364), per["start"] - pd.Timedelta(days=1))
+        history_days = 364.0
+        win = parse_window(ctx.cfg.routes["window"])
+        table = day_hour_table(_in(off, per["end"] - pd.Timedelta(days=364), per["end"]))
+        total = float(table.to_numpy().sum())
+        share = sum(float(table.iat[d, hr]) for d, hr in win.cells()) / total if total else 1.0
+        window = (max(share, 1e-9), str(win))
+    else:
+        months = pd.period_range(per["start"], per["end"], freq="M")
+        period_days = float(sum(m.days_in_month for m in months))
+        before = [pd.Period(m, freq="M") for m in ctx.months()["present"] if pd.Period(m, freq="M") < months[0]]
+        history = located[located["month"].astype(str).isin({str(m) for m in before})]
+        history_days = float(sum(m.days_in_month for m in before))
+        window = (1.0, "week")
+    weights = history_weights = None
+    harm_path = ctx.cfg.path(h["harm_index"])
+    if harm_path is not None:
+        harm = load_harm_index(harm_path)
+        weights, history_weights = harm.weights(now), harm.weights(history)
+    return top_hotspots(now, ctx.study, period_days=period_days, last=last, history=history,
+                        history_days=history_days, top_n=int(ctx.cfg.outputs["top_n"]),
+                        radius=h["place_radius_m"], spacing=h["place_spacing_m"],
+                        min_per_year=h["place_min_per_year"], weights=weights,
+                        history_weights=history_weights, window_share=window[0],
+                        window_label=window[1], imd_deciles=_imd_deciles(ctx), timed=ctx.timed)
 
 
 def _class_counts(gi) -> dict[str, int]:

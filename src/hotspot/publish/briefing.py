@@ -260,8 +260,8 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
     if headline:
         parts += ["<h2>Headline figures</h2>", _headline(headline)]
     if top is not None and len(top):
-        cols = [c for c in ("rank", "name", "count", "count_last", "trend", "peak_window", "main_types",
-                            "imd_decile") if c in top.columns]
+        cols = [c for c in ("rank", "name", "count", "harm", "count_last", "trend", "change", "expected_per_week",
+                            "peak_window", "main_types", "imd_decile") if c in top.columns]
         if handling == HANDLING_PUBLIC and "rank" in top.columns and len(top) < 10:
             # 1..n in a short table cannot be told from small counts by an independent check
             top = top.assign(rank=top["rank"].map(lambda r: "" if pd.isna(r) else f"#{int(r)}"))

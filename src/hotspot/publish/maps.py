@@ -456,7 +456,9 @@ def top_layer(top: pd.DataFrame, *, name: str = "Top hotspots", show: bool = Tru
 
         popup = (f"<b>{rank}. {esc(r.get('name', ''))}</b><table>"
                  + row("Offences this cycle", "count", "{:g}") + row("Last cycle", "count_last", "{:g}")
-                 + row("Trend", "trend") + row("Peak day and hours", "peak_window")
+                 + row("Trend", "trend") + row("Change against its own history", "change")
+                 + row("Expected offences per week", "expected_per_week", "{:.1f}")
+                 + row("Peak day and hours", "peak_window")
                  + row("Main crime types", "main_types") + row("IMD decile (1 = most deprived)", "imd_decile")
                  + "</table>")
         folium.Marker((la, lo), tooltip=f"{rank}. {esc(r.get('name', ''))}",
