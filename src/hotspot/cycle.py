@@ -727,11 +727,19 @@ def stage_publish(ctx: _Context, folder: Path) -> None:
     m = api.tasking_map(ctx.study, kde=kde, gistar=cells, emerging=emerging, forecast=forecast,
                         lsoa_stats=lsoa_stats, top=top, route=route,
                         title=f"{_title(ctx, 'tasking map')}, cycle {ctx.cycle_id()} ({ctx.period_label()})",
-                        tiles=o["basemap"], handling=handling)
+                        tiles=o["basemap"], handling=handling, forecast_name=_forecast_name(ctx))
     save_map(m, folder / "tasking_map.html")
     _stable_html_ids(folder / "tasking_map.html")
     if o["briefing"]:
         _briefing(ctx, folder, top, handling, threshold)
+
+
+def _forecast_name(ctx: _Context) -> str:
+    """"Forecast: next week" (timestamped data) or the forecast months ("Forecast: July 2025")."""
+    if ctx.timed:
+        return "Forecast: next week" if int(ctx.cfg.forecast["horizon_days"]) == 7 else "Forecast: next 28 days"
+    fc = json.loads((ctx.folders["forecast"] / "forecast.json").read_text())
+    return "Forecast: " + ", ".join(_month_label(pd.Period(m, freq="M")) for m in fc.get("months", []))
 
 
 def _title(ctx: _Context, what: str) -> str:

@@ -500,7 +500,7 @@ def _bounds_wgs84(*gdfs) -> list[list[float]] | None:
 def tasking_map(*, kde=None, gistar=None, emerging=None, forecast=None, areas=None,
                 lsoa_stats: pd.DataFrame | None = None, top: pd.DataFrame | None = None, route=None,
                 title: str | None = None, tiles: str = "none", handling: str = HANDLING_FULL,
-                search: bool = True) -> Any:
+                search: bool = True, forecast_name: str = "Forecast: next week") -> Any:
     """Build the tasking map.
 
     Parameters
@@ -513,6 +513,8 @@ def tasking_map(*, kde=None, gistar=None, emerging=None, forecast=None, areas=No
         Cells with ``category``.
     forecast : GeoDataFrame, optional
         Units with ``expected, q10, q90`` (and ``name`` when known) for next week.
+    forecast_name : str
+        Layer name of the forecast (e.g. "Forecast: July 2025" for a monthly forecast).
     areas : hotspot.geography.areas.Areas, optional
         LSOA, beat and LA layers: outlines, labels, search.
     lsoa_stats : DataFrame, optional
@@ -581,14 +583,15 @@ def tasking_map(*, kde=None, gistar=None, emerging=None, forecast=None, areas=No
         add(emerging_layer(emerging), "Emerging hot spots", False)
     if forecast is not None:
         fields = [c for c in ("name", "q10", "q90") if c in forecast.columns]
-        add(choropleth_layer(forecast, "expected", name="Forecast: next week", label="Expected offences",
+        add(choropleth_layer(forecast, "expected", name=forecast_name, label="Expected offences",
                              fields=fields, aliases=[{"name": "Area", "q10": "10% quantile",
                                                       "q90": "90% quantile"}[f] for f in fields],
-                             colours="Purples", show=False, tolerance=0.0), "Forecast: next week", False)
+                             colours="Purples", show=False, tolerance=0.0), forecast_name, False)
     if areas is not None:
         if areas.beat is not None:
-            add(outline_layer(areas.beat, "beat_code", "beat_name", name="Beats", colour="#444", weight=1,
-                              show=True, min_zoom=LABEL_MIN_ZOOM["beat"], priority=2), "Beats", True)
+            beats = "Wards (standing in for beats)" if getattr(areas, "beat_source", "") == "ward" else "Beats"
+            add(outline_layer(areas.beat, "beat_code", "beat_name", name=beats, colour="#444", weight=1,
+                              show=True, min_zoom=LABEL_MIN_ZOOM["beat"], priority=2), beats, True)
         if areas.la is not None:
             add(outline_layer(areas.la, "la_code", "la_name", name="Local authorities", colour="#000",
                               weight=2.5, css="la", show=True, min_zoom=LABEL_MIN_ZOOM["la"], priority=1),
