@@ -114,7 +114,7 @@ def _split(part, dup: np.ndarray) -> tuple:
 
 def _first_seen(id_arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Per file, True where the id already appeared in an earlier file (first occurrence wins)."""
-    from hotspot.ingest.validate import seen_before
+    from hotspot.ingest.checks import seen_before
 
     seen: set = set()
     out = []
@@ -126,7 +126,7 @@ def _first_seen(id_arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
 
 def _report(reports: Sequence[dict], moved: pd.DataFrame) -> dict:
     """Per-file reports merged, cross-file duplicates moved from accepted to quarantined, totals."""
-    from hotspot.ingest.validate import totals
+    from hotspot.ingest.checks import totals
 
     report: dict[str, Any] = {"files": {}}
     for r in reports:

@@ -169,12 +169,12 @@ def stage_canonical(raw: pd.DataFrame, lines: np.ndarray, source: str):
     Returns
     -------
     staged : DataFrame
-        :data:`hotspot.ingest.validate.STAGE_COLUMNS`.
+        :data:`hotspot.ingest.checks.STAGE_COLUMNS`.
     flags : Flags
     classified : DataFrame
         ``serious_violence``, ``sv_category`` as stored in the file.
     """
-    from hotspot.ingest.validate import Flags, check_bng, lazy
+    from hotspot.ingest.checks import Flags, check_bng, lazy
     from hotspot.schema import POLICEUK_CRIME_TYPES
 
     typed = from_canonical_text(raw, source)

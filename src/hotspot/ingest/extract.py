@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from hotspot.errors import ConfigError, InputError
+from hotspot.ingest.checks import Flags, _esc, check_bng, check_lonlat, lazy, out_of_range_text
 from hotspot.schema import POLICEUK_CRIME_TYPES
 
 #: Canonical field -> recognised (normalised) column names, in order of preference.
@@ -368,13 +369,6 @@ def unknown_flags(s: pd.Series) -> np.ndarray:
     return (~v.isin(TRUE_WORDS) & ~v.isin(FALSE_WORDS)).to_numpy()
 
 
-_YEAR_RE = r"^\s*(\d{4,})-"
-
-
-def out_of_range_text(s: pd.Series) -> pd.Series:
-    """True where text starts with a year outside 1678..2261 (beyond pandas' nanosecond range)."""
-    year = pd.to_numeric(s.astype(str).str.extract(_YEAR_RE, expand=False), errors="coerce")
-    return ((year < 1678) | (year > 2261)).fillna(False)
 
 
 _OFFSET_RE = r"(?:Z|[+-]\d{2}:?\d{2})$"
@@ -451,10 +445,9 @@ def stage_extract(raw: pd.DataFrame, lines: np.ndarray, source: str, mapping: di
     Returns
     -------
     staged : DataFrame
-        :data:`hotspot.ingest.validate.STAGE_COLUMNS`.
+        :data:`hotspot.ingest.checks.STAGE_COLUMNS`.
     flags : Flags
     """
-    from hotspot.ingest.validate import Flags, _esc, check_bng, check_lonlat, lazy
 
     cols = resolve_columns(raw.columns, mapping, source)
     n = len(raw)

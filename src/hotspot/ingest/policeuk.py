@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from hotspot.errors import InputError
-from hotspot.ingest.validate import Flags, check_lonlat, lazy
+from hotspot.ingest.checks import Flags, check_lonlat, lazy
 from hotspot.schema import POLICEUK_COLUMNS, POLICEUK_CRIME_TYPES
 
 STREET_SUFFIX = "-street.csv"
@@ -91,7 +91,7 @@ def stage_policeuk(raw: pd.DataFrame, lines: np.ndarray, source: str) -> tuple[p
     Returns
     -------
     staged : DataFrame
-        :data:`hotspot.ingest.validate.STAGE_COLUMNS`.
+        :data:`hotspot.ingest.checks.STAGE_COLUMNS`.
     flags : Flags
     """
     n = len(raw)

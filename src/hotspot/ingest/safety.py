@@ -143,12 +143,11 @@ def check_date_window(staged: pd.DataFrame, flags, earliest=None, latest=None) -
     ----------
     staged : DataFrame
         Staged rows with ``occurred_at`` (and ``month`` for month-only rows).
-    flags : hotspot.ingest.validate.Flags
+    flags : hotspot.ingest.checks.Flags
     earliest, latest : date-like, optional
         See :func:`date_window`.
     """
-    from hotspot.ingest.extract import out_of_range_text
-    from hotspot.ingest.validate import lazy
+    from hotspot.ingest.checks import lazy, out_of_range_text
 
     lo, hi = date_window(earliest, latest)
     t = staged["occurred_at"]
