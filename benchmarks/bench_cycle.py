@@ -54,7 +54,7 @@ class PeakRSS:
             self.peak = max(self.peak, self._rss())
             time.sleep(0.05)
 
-    def __enter__(self) -> "PeakRSS":
+    def __enter__(self) -> PeakRSS:
         self.peak = self._rss()
         self._t.start()
         return self

@@ -29,10 +29,21 @@ VERBS = ("study_area", "load_offences", "select_offences", "time_resolution", "k
 
 __all__ = ["__version__", "HotspotError", "InputError", "ConfigError", "StudyArea", *VERBS]
 
-if TYPE_CHECKING:
-    from hotspot.api import (backtest, emerging, forecast, gistar, kde, load_offences, profile,
-                             select_offences, study_area, tasking_map, time_resolution)
-    from hotspot.grid.study_area import StudyArea
+if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ loads them
+    from hotspot.api import (  # noqa: F401
+        backtest,
+        emerging,
+        forecast,
+        gistar,
+        kde,
+        load_offences,
+        profile,
+        select_offences,
+        study_area,
+        tasking_map,
+        time_resolution,
+    )
+    from hotspot.grid.study_area import StudyArea  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:
@@ -41,12 +52,12 @@ def __getattr__(name: str) -> Any:
     # every verb here, so `hotspot.forecast` is the verb even though importing the library also
     # imports the stage package of the same name.
     if name in VERBS:
-        from hotspot import api
+        from hotspot import api  # noqa: PLC0415 - lazy on purpose (see above)
 
         globals().update({verb: getattr(api, verb) for verb in VERBS})
         return globals()[name]
     if name == "StudyArea":
-        from hotspot.grid.study_area import StudyArea
+        from hotspot.grid.study_area import StudyArea  # noqa: PLC0415
 
         return StudyArea
     raise AttributeError(f"module 'hotspot' has no attribute {name!r}")

@@ -377,8 +377,13 @@ def profile_cmd(
 
     from hotspot import api
     from hotspot.errors import InputError
-    from hotspot.forecast.profile import format_windows, heatmap_figure, peak_windows, reference_profile, \
-        shape_correlation
+    from hotspot.forecast.profile import (
+        format_windows,
+        heatmap_figure,
+        peak_windows,
+        reference_profile,
+        shape_correlation,
+    )
     from hotspot.io import write_csv
 
     off = api.load_offences(inputs, _study(boundaries, embedded)).offences
@@ -730,10 +735,9 @@ def map_cmd(
     threshold: int = typer.Option(5, "--threshold", help="Public mode: counts below this are suppressed."),
 ) -> None:
     """Write the offline tasking map (Leaflet inlined; works with no internet)."""
+    from hotspot import api
     from hotspot.publish import redact
     from hotspot.publish.maps import save_map
-
-    from hotspot import api
 
     study = None if no_areas else _study(boundaries, embedded)
     da = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -216,7 +217,6 @@ def validate(raw: dict, *, source: str = "", base_dir: Path | None = None) -> Cy
 
 
 def _check_dates(merged: dict, source: str) -> None:
-    from datetime import date
 
     for section, key in (("cycle", "end"), ("inputs", "now"), ("inputs", "earliest"), ("inputs", "latest")):
         v = merged[section][key]

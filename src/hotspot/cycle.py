@@ -51,12 +51,19 @@ from hotspot.covariates.imd import imd_to_2021, read_imd
 from hotspot.covariates.population import read_population
 from hotspot.covariates.profiles import area_profile, by_imd_decile
 from hotspot.covariates.universal_credit import read_statxplore
+from hotspot.crs import to_bng
 from hotspot.errors import ConfigError, InputError
 from hotspot.forecast.backtest import backtest_chart
 from hotspot.forecast.persist import load_model, model_sha256
-from hotspot.forecast.profile import (day_hour_table, format_windows, heatmap_figure, parse_window,
-                                      peak_windows, reference_profile, shape_correlation)
-from hotspot.crs import to_bng
+from hotspot.forecast.profile import (
+    day_hour_table,
+    format_windows,
+    heatmap_figure,
+    parse_window,
+    peak_windows,
+    reference_profile,
+    shape_correlation,
+)
 from hotspot.geography.geocode import read_geocoded, write_offences
 from hotspot.geography.names import place_names
 from hotspot.grid.binning import count_points
@@ -66,9 +73,9 @@ from hotspot.hotspots import compare
 from hotspot.hotspots.areal import lsoa_hotspots
 from hotspot.hotspots.concentration import concentration_table
 from hotspot.hotspots.emerging import category_counts
-from hotspot.hotspots.harm import load_harm_index
 from hotspot.hotspots.emerging import to_cells as emerging_cells
 from hotspot.hotspots.gistar import to_cells as gistar_cells
+from hotspot.hotspots.harm import load_harm_index
 from hotspot.hotspots.peaks import NO_HOURS, TOP_COLUMNS, top_hotspots
 from hotspot.io import sha256_file, write_csv, write_gpkg, write_json, write_text
 from hotspot.paths import data_dir
@@ -78,8 +85,19 @@ from hotspot.publish.briefing import write_briefing
 from hotspot.publish.export import export_layers
 from hotspot.publish.maps import save_map
 from hotspot.publish.scan import scan_folder
-from hotspot.runner import (StageCache, StageResult, atomic_folder, check_replaceable, clean_leftovers,
-                            cycle_folder, folder_lock, hash_inputs, run_stage, stage_key, validate_cycle_id)
+from hotspot.runner import (
+    StageCache,
+    StageResult,
+    atomic_folder,
+    check_replaceable,
+    clean_leftovers,
+    cycle_folder,
+    folder_lock,
+    hash_inputs,
+    run_stage,
+    stage_key,
+    validate_cycle_id,
+)
 from hotspot.schema import GI_CLASSES, HANDLING_FULL, HANDLING_PUBLIC
 
 

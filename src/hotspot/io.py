@@ -16,6 +16,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import numpy as np
+import pandas as pd
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path, *, suffix: str | None = None) -> Iterator[Path]:
@@ -104,7 +107,6 @@ def unneutralise_cell(value):
 
 def neutralise_frame(frame):
     """A copy of ``frame`` whose text cells (object/string columns, and the column names) are inert."""
-    import pandas as pd
 
     out = frame.copy()
     for c in out.columns:
@@ -153,8 +155,6 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 
 
 def _json_default(o: Any) -> Any:
-    import numpy as np
-    import pandas as pd
 
     if isinstance(o, (np.integer,)):
         return int(o)

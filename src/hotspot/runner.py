@@ -220,7 +220,7 @@ def folder_lock(out_dir: Path, *, wait: float = 0.0, poll: float = 0.5) -> Itera
                 raise LockError(
                     f"{out_dir} is locked by another hotspot run (pid {holder.get('pid', '?')} on "
                     f"{holder.get('host', '?')}, started {holder.get('started', '?')}); wait for it to "
-                    f"finish (or pass --wait SECONDS), or delete {lock} if that run is no longer alive")
+                    f"finish (or pass --wait SECONDS), or delete {lock} if that run is no longer alive") from None
             time.sleep(poll)
     try:
         yield lock

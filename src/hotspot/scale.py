@@ -24,16 +24,24 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from hotspot.errors import ArgumentError, HotspotError
+from hotspot.geography.geocode import OffencesResult, _quarantine_rows, load_offences
+from hotspot.grid.spec import GridSpec
+from hotspot.hotspots.gistar import gistar
+from hotspot.hotspots.kde import density_grid, finish_surface, prepare
+from hotspot.ingest.checks import seen_before, totals
+from hotspot.kernels import kde as K
+from hotspot.kernels.gistar import disk_stencil, window_sums_binary
 
 
 def _require_dask():
     try:
-        import dask  # noqa: F401
-        import distributed  # noqa: F401
+        import dask  # noqa: F401, PLC0415 - the optional extra hotspot[dask]
+        import distributed  # noqa: F401, PLC0415
     except ImportError:  # pragma: no cover - depends on the environment
         raise HotspotError("Dask is not installed: pip install 'hotspot[dask]' "
                            "(dask[distributed] and dask-geopandas)") from None
@@ -52,7 +60,7 @@ def get_client(scheduler: str = "processes", *, n_workers: int = 2, threads_per_
     except HotspotError:  # a setup problem the user fixes, not an internal failure (exit code 2)
         raise ArgumentError("scheduler", scheduler, "Dask installed first: pip install 'hotspot[dask]' "
                             "(dask[distributed] and dask-geopandas)") from None
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster  # noqa: PLC0415 - optional extra hotspot[dask]
 
     if scheduler == "synchronous":
         return None
@@ -89,7 +97,6 @@ def map_tasks(func: Callable, items: Sequence, client=None, **kwargs) -> list:
 # ---- ingest and geocoding ---------------------------------------------------------------
 
 def _load_one(path: str, **kwargs):
-    from hotspot.geography.geocode import load_offences
 
     res = load_offences([path], **kwargs)
     return res.offences, res.quarantine, res.report
@@ -105,7 +112,6 @@ def _rest(part) -> tuple:
 
 def _split(part, dup: np.ndarray) -> tuple:
     """Drop the rows whose id an earlier file already had; return (kept, moved to quarantine)."""
-    from hotspot.geography.geocode import _quarantine_rows
 
     offences = part[0]
     moved = _quarantine_rows(offences.loc[dup], "duplicate_id", "offence id already seen in an earlier input file")
@@ -114,7 +120,6 @@ def _split(part, dup: np.ndarray) -> tuple:
 
 def _first_seen(id_arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Per file, True where the id already appeared in an earlier file (first occurrence wins)."""
-    from hotspot.ingest.checks import seen_before
 
     seen: set = set()
     out = []
@@ -126,7 +131,6 @@ def _first_seen(id_arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
 
 def _report(reports: Sequence[dict], moved: pd.DataFrame) -> dict:
     """Per-file reports merged, cross-file duplicates moved from accepted to quarantined, totals."""
-    from hotspot.ingest.checks import totals
 
     report: dict[str, Any] = {"files": {}}
     for r in reports:
@@ -166,10 +170,9 @@ def load_offences_partitioned(inputs: Sequence[str | Path], client, **kwargs):
         order wins, as in one process).
     """
     _require_dask()
-    import dask.dataframe as dd
-    import dask_geopandas
+    import dask.dataframe as dd  # noqa: PLC0415 - optional extra hotspot[dask]
+    import dask_geopandas  # noqa: PLC0415
 
-    from hotspot.geography.geocode import OffencesResult
 
     if client is None:
         raise ArgumentError("client", None, "a Dask client (hotspot.scale.get_client)")
@@ -204,9 +207,7 @@ def load_offences_distributed(inputs: Sequence[str | Path], client=None, **kwarg
         Equal to the single-process result on the same inputs (rows, order, report totals).
         Without a client this is the single-process reader.
     """
-    import geopandas as gpd
 
-    from hotspot.geography.geocode import OffencesResult, load_offences
 
     if client is None:
         return load_offences(list(inputs), **kwargs)
@@ -219,7 +220,6 @@ def load_offences_distributed(inputs: Sequence[str | Path], client=None, **kwarg
 # ---- KDE tiles --------------------------------------------------------------------------
 
 def _kde_tile(args):
-    from hotspot.hotspots.kde import density_grid
 
     x, y, w, spec, h, kernel, truncate = args
     return density_grid(x, y, w, spec, h, kernel, truncate)[0]
@@ -245,9 +245,6 @@ def kde_tiled(x: Any, y: Any, spec, *, bandwidth: float | None = None, kernel: s
         rule and the off-grid mass are computed once on the full point set; the mass off the grid
         only visits points near the edge).
     """
-    from hotspot.grid.spec import GridSpec
-    from hotspot.hotspots.kde import finish_surface, prepare
-    from hotspot.kernels import kde as K
 
     if not (isinstance(tile, int) and tile > 0):
         raise ArgumentError("tile", tile, "a tile side in cells > 0")
@@ -280,7 +277,6 @@ def kde_tiled(x: Any, y: Any, spec, *, bandwidth: float | None = None, kernel: s
 # ---- Gi* tiles --------------------------------------------------------------------------
 
 def _window_block(block: np.ndarray, dy: np.ndarray, hw: np.ndarray, what: int) -> np.ndarray:
-    from hotspot.kernels.gistar import window_sums_binary
 
     b = np.ascontiguousarray(block, dtype=np.float64)
     sums, counts = window_sums_binary(b, ~np.isnan(b), dy, hw)
@@ -297,10 +293,8 @@ def gistar_tiled(counts, distance: float, *, chunk: int = 512, fdr: str = "bh_de
         Same variables as :func:`hotspot.hotspots.gistar.gistar` (analytic p-values; z-scores
         identical to the single-process result).
     """
-    import dask.array as da
+    import dask.array as da  # noqa: PLC0415 - optional extra hotspot[dask]
 
-    from hotspot.hotspots.gistar import gistar
-    from hotspot.kernels.gistar import disk_stencil
 
     cell = float(counts.attrs.get("cell") or abs(float(counts["x"][1] - counts["x"][0])))
     values = np.asarray(counts.values, dtype=np.float64)

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 from shapely.geometry import box
 
 from hotspot.covariates.codes import read_lsoa_lookup
-from hotspot.covariates.imd import (IMD_FILE7_COLUMNS, decile_from_rank, detect_iod_file, imd_to_2021,
-                                    read_imd)
+from hotspot.covariates.imd import IMD_FILE7_COLUMNS, decile_from_rank, detect_iod_file, imd_to_2021, read_imd
 from hotspot.covariates.lsoa import lsoa_covariates
 from hotspot.covariates.population import read_population
 from hotspot.errors import InputError

@@ -7,13 +7,13 @@ import csv
 
 import pandas as pd
 import pytest
+from tests.realdata import BOUNDARIES_GPKG, IMD_FILE1, IMD_FILE2, IMD_FILE6, IMD_FILE7, LOOKUP
 
 from hotspot.covariates.codes import read_lsoa_lookup
 from hotspot.covariates.imd import decile_from_rank, read_imd
 from hotspot.covariates.lsoa import lsoa_covariates
 from hotspot.covariates.population import read_population
 from hotspot.geography.areas import read_boundaries
-from tests.realdata import BOUNDARIES_GPKG, IMD_FILE1, IMD_FILE2, IMD_FILE6, IMD_FILE7, LOOKUP
 
 
 def _csv_rows(path):
@@ -71,9 +71,10 @@ def test_without_lookup_only_unchanged_codes_match(real):
 
 
 def test_real_area_profiles_knife_not_available(real):
+    from tests.realdata import POLICE
+
     from hotspot.covariates.profiles import area_profile
     from hotspot.geography.geocode import load_offences
-    from tests.realdata import POLICE
 
     areas = read_boundaries(BOUNDARIES_GPKG)
     off = load_offences(POLICE, areas=areas, now="2025-12-31").offences

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotspot.covariates.universal_credit import (month_values, parse_month, read_statxplore,
-                                                 write_statxplore)
+from hotspot.covariates.universal_credit import month_values, parse_month, read_statxplore, write_statxplore
 from hotspot.errors import ArgumentError, InputError
 
 EXPORT = '''"Dataset:","Households on Universal Credit"

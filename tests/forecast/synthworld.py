@@ -106,8 +106,8 @@ def synthetic_beats(nx: int = 20, ny: int = 20):
 def world_universe(unit: str = "cell", nx: int = 20, ny: int = 20):
     """The synthetic world's study area as a Universe: all nx x ny cells, or its LSOAs / beats.
     Fixed by geography, independent of the offences drawn."""
-    from hotspot.grid.universe import Universe
     from hotspot.grid.spec import GridSpec
+    from hotspot.grid.universe import Universe
 
     if unit == "cell":
         return Universe.from_grid(GridSpec(x0=X0, y0=Y0, cell=CELL, nx=nx, ny=ny))

@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from synthworld import nte_cells, world_universe
 
 from hotspot.errors import ArgumentError
 from hotspot.forecast.backtest import rolling_origin
 from hotspot.forecast.scenarios import reopening, reopening_backtest
-from synthworld import nte_cells, world_universe
 
 
 def test_rolling_origin_json_and_chart(tmp_path, world):

@@ -3,16 +3,23 @@
 import numpy as np
 import pandas as pd
 import pytest
+from synthworld import world_universe  # noqa: E402
 
 from hotspot.errors import ArgumentError
-from hotspot.forecast.baselines import (Counting, ExpDecayKDE, GridSEPP, LastWeeks,
-                                        ProspectiveHotspot, RetrospectiveKDE, SeasonalNaive)
-from hotspot.grid.universe import Universe
-from hotspot.grid.spec import GridSpec
+from hotspot.forecast.baselines import (
+    Counting,
+    ExpDecayKDE,
+    GridSEPP,
+    LastWeeks,
+    ProspectiveHotspot,
+    RetrospectiveKDE,
+    SeasonalNaive,
+)
 from hotspot.forecast.features import build_panel
 from hotspot.forecast.metrics import poisson_deviance
 from hotspot.forecast.models import PoissonGBM, day_hour_split
-from synthworld import world_universe  # noqa: E402
+from hotspot.grid.spec import GridSpec
+from hotspot.grid.universe import Universe
 
 
 def _panel():

@@ -3,14 +3,21 @@
 import numpy as np
 import pandas as pd
 import pytest
+from synthworld import world_universe
 
 from hotspot.errors import ArgumentError, InputError
-from hotspot.forecast.features import (WINDOWS, build_features, build_panel, cell_keys,
-                                       feature_names, training_frame, weekly_origins)
+from hotspot.forecast.features import (
+    WINDOWS,
+    build_features,
+    build_panel,
+    cell_keys,
+    feature_names,
+    training_frame,
+    weekly_origins,
+)
 from hotspot.forecast.regimes import bank_holidays, daily_regimes
-from hotspot.grid.universe import Universe
 from hotspot.grid.spec import GridSpec
-from synthworld import world_universe
+from hotspot.grid.universe import Universe
 
 
 def _tiny():

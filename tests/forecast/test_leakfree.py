@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import box
+from synthworld import world_universe
 
 from hotspot.errors import ArgumentError
 from hotspot.forecast import metrics
@@ -13,9 +14,8 @@ from hotspot.forecast.backtest import rolling_origin
 from hotspot.forecast.baselines import GridSEPP, _sepp_em
 from hotspot.forecast.features import build_panel
 from hotspot.forecast.models import PoissonGBM
-from hotspot.grid.universe import Universe
 from hotspot.grid.spec import GridSpec
-from synthworld import world_universe
+from hotspot.grid.universe import Universe
 
 
 def test_pai_uses_the_study_area_not_the_units_with_offences():
@@ -174,9 +174,9 @@ def test_negbin_intervals_cover_80_percent_on_a_poisson_gamma_world():
 def test_study_area_backtest_with_lsoa_and_beat_units(unit):
     """What the cycle's forecast stage calls (was a TypeError for areal units): every LSOA / beat of
     the embedded boundaries is a unit, PAI's area is the force area."""
-    from hotspot.grid.universe import study_universe
     from hotspot.geography.areas import embedded_areas
     from hotspot.geography.geocode import load_offences
+    from hotspot.grid.universe import study_universe
     from hotspot.paths import data_dir
 
     areas = embedded_areas()

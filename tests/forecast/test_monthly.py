@@ -6,10 +6,9 @@ import pandas as pd
 import pytest
 
 from hotspot.errors import ArgumentError
-from hotspot.forecast.monthly import (forecast_monthly, monthly_backtest, monthly_panel,
-                                      parse_horizon, predict_monthly)
-from hotspot.grid.universe import Universe
+from hotspot.forecast.monthly import forecast_monthly, monthly_backtest, monthly_panel, parse_horizon, predict_monthly
 from hotspot.grid.spec import GridSpec
+from hotspot.grid.universe import Universe
 
 
 def _months(rows):
@@ -72,10 +71,11 @@ def test_monthly_backtest_skips_gaps_and_scores_present_months():
 def test_real_police_uk_months_cells_and_lsoas(real):
     """The real 2025 police.uk months: May is a gap; a forecast for August+September from data
     through June; the monthly backtest at 250 m cells and LSOAs against ranking by past counts."""
-    from hotspot.grid.universe import study_universe
+    from tests.realdata import BOUNDARIES_GPKG, POLICE
+
     from hotspot.geography.areas import load_areas
     from hotspot.geography.geocode import load_offences
-    from tests.realdata import BOUNDARIES_GPKG, POLICE
+    from hotspot.grid.universe import study_universe
 
     areas = load_areas(BOUNDARIES_GPKG, lsoa_layer="lsoa21", beat_layer=None,
                        la_layer="lad25_dissolved_from_lsoa21", force_layer=None)

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import skops.io as sio
 from sklearn.base import BaseEstimator
+from synthworld import world_universe  # noqa: E402
 
 from hotspot.errors import ModelFileError
 from hotspot.forecast.features import build_panel
 from hotspot.forecast.models import PoissonGBM
 from hotspot.forecast.persist import card_path, load_model, save_model
 from hotspot.io import sha256_file
-from synthworld import world_universe  # noqa: E402
 
 
 class Foreign(BaseEstimator):

@@ -9,9 +9,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotspot.errors import ArgumentError, InputError
-from hotspot.forecast.profile import (DAYS, Window, as_array, day_hour_table, empty_table,
-                                      heatmap_figure, parse_window, peak_windows, reference_profile,
-                                      shape_correlation)
+from hotspot.forecast.profile import (
+    DAYS,
+    Window,
+    as_array,
+    day_hour_table,
+    empty_table,
+    heatmap_figure,
+    parse_window,
+    peak_windows,
+    reference_profile,
+    shape_correlation,
+)
 
 
 def _table(cells: dict[tuple[str, int], float], base: float = 1.0) -> pd.DataFrame:

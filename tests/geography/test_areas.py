@@ -1,4 +1,3 @@
-import geopandas as gpd
 import pytest
 
 from hotspot.errors import InputError

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from hotspot.errors import InputError
 from hotspot.crs import require_crs, to_bng, to_wgs84
+from hotspot.errors import InputError
 
 
 def test_bristol_city_centre_lands_where_the_ordnance_survey_puts_it():

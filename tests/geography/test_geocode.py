@@ -1,9 +1,10 @@
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from hotspot.geography.geocode import NO_MATCH, geocode, locate, normalise_postcode
+from hotspot.geography.geocode import geocode, locate, normalise_postcode
 from tests.geography.conftest import X0, Y0
 
 

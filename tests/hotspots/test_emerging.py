@@ -12,7 +12,11 @@ from scipy.stats import kendalltau, norm
 
 from hotspot.errors import ArgumentError, InputError
 from hotspot.hotspots.emerging import (
-    category_counts, classify_patterns, emerging_hotspots, mann_kendall, to_cells,
+    category_counts,
+    classify_patterns,
+    emerging_hotspots,
+    mann_kendall,
+    to_cells,
 )
 from hotspot.kernels.emerging import disk_offsets, spacetime_gistar
 from hotspot.schema import EMERGING_CATEGORIES

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspot.geography.areas import embedded_areas
 from hotspot.crs import to_bng
+from hotspot.geography.areas import embedded_areas
 from hotspot.geography.geocode import load_offences
 from hotspot.grid.cube import space_time_cube
 from hotspot.grid.spec import GridSpec

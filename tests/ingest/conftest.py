@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from ingest_fixtures import EXTRACT_HEADER, policeuk_text, table_text
 
 

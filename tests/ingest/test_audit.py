@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
 import pytest
+from shapely.geometry import box
 
 from hotspot.geography.areas import Areas
 from hotspot.geography.geocode import load_offences
 from hotspot.ingest.audit import apply_time_audit, audit_offences, audit_tables
-
-import geopandas as gpd
-from shapely.geometry import box
 
 HEADER = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
           "Crime type,Last outcome category,Context\n")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pytest
+from ingest_fixtures import extract_row, policeuk_row
 from shapely.geometry import box
 
-from ingest_fixtures import extract_row, policeuk_row
-from hotspot.geography.areas import Areas
 from hotspot.crs import to_wgs84
+from hotspot.geography.areas import Areas
 from hotspot.geography.geocode import load_offences
 
 X0, Y0 = 358000.0, 172000.0  # central Bristol, BNG metres

@@ -10,12 +10,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ingest_fixtures import extract_row, policeuk_row, policeuk_text
 from shapely.geometry import Point
 
-from ingest_fixtures import extract_row, policeuk_row, policeuk_text
-from hotspot.errors import ConfigError, InputError
 from hotspot.crs import to_bng
+from hotspot.errors import ConfigError, InputError
 from hotspot.ingest import read_canonical, read_offences, write_canonical
 from hotspot.schema import OFFENCE_COLUMNS
 
@@ -162,7 +163,7 @@ def test_canonical_round_trip_and_reread(tmp_path, write_extract, write_policeuk
 
 @pytest.mark.parametrize("content, match", [
     (b"", "empty"),
-    ("id;date;x\n1;2;3\n".encode(), "one column"),
+    (b"id;date;x\n1;2;3\n", "one column"),
     ("id,occurred_at,crime_type\n1,2021-01-01,Robbery\n\xe9".encode("latin-1"), "not UTF-8"),
     (b"\x00\x01\x02binary", "binary"),
     (b"a,b\n1,2,3,4\n", "well-formed"),

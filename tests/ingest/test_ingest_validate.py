@@ -6,9 +6,10 @@ import json
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ingest_fixtures import EXTRACT_HEADER, extract_row, policeuk_row, policeuk_text, table_text
+
 from hotspot.errors import ArgumentError
 from hotspot.ingest import read_offences
 from hotspot.schema import QUARANTINE_REASONS

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from hotspot.ingest.classify import (POLICEUK_SELECTION_LABEL, SERIOUS_VIOLENCE_LABEL, classify, flag_known,
-                                     selection_label)
+from hotspot.ingest.classify import (
+    POLICEUK_SELECTION_LABEL,
+    SERIOUS_VIOLENCE_LABEL,
+    classify,
+    flag_known,
+    selection_label,
+)
 from hotspot.ingest.validate import read_offences
 
 HEADER = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"

@@ -8,10 +8,10 @@ import gzip
 from collections import Counter
 
 import pytest
+from tests.realdata import BOUNDARIES_GPKG, POLICE
 
 from hotspot.geography.areas import read_boundaries
 from hotspot.geography.geocode import load_offences
-from tests.realdata import BOUNDARIES_GPKG, POLICE
 
 SELECTED = {"Violence and sexual offences", "Robbery"}
 

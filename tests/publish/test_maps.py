@@ -21,10 +21,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 @pytest.fixture(scope="module")
 def map_html(tmp_path_factory, areas, lsoa_stats, gistar_cells, kde_surface, emerging_cells,
              forecast_units, top_hotspots):
+    from hotspot.crs import to_wgs84
     from hotspot.publish.maps import save_map, tasking_map
     from hotspot.publish.routes import plan_route
-
-    from hotspot.crs import to_wgs84
 
     lon, lat = to_wgs84(np.array([356500.0]), np.array([171500.0]))
     route = plan_route(top_hotspots.assign(expected=top_hotspots["count"]), (lat[0], lon[0]), max_walk_m=20000)
@@ -247,6 +246,7 @@ def test_real_data_map_at_force_and_city_zoom(real, tmp_path):
     import glob
 
     import pandas as pd
+    from tests.realdata import BOUNDARIES_GPKG, POLICE, REAL
 
     from hotspot.geography.areas import load_areas
     from hotspot.geography.crs import to_bng, to_wgs84
@@ -255,7 +255,6 @@ def test_real_data_map_at_force_and_city_zoom(real, tmp_path):
     from hotspot.hotspots.gistar import gistar, to_cells
     from hotspot.hotspots.places import micro_places
     from hotspot.publish.maps import save_map, tasking_map
-    from tests.realdata import BOUNDARIES_GPKG, POLICE, REAL
 
     areas = load_areas(BOUNDARIES_GPKG, lsoa_layer="lsoa21", beat_layer="ward25",
                        la_layer="lad25_dissolved_from_lsoa21", force_layer=None,

@@ -4,12 +4,12 @@ the same tables unredacted do not."""
 from __future__ import annotations
 
 import pandas as pd
+from tests.realdata import IMD_FILE6, POLICE
 
 from hotspot.ingest import read_offences
 from hotspot.io import write_csv
 from hotspot.publish import redact
 from hotspot.publish.scan import scan_folder
-from tests.realdata import IMD_FILE6, POLICE
 
 
 def test_real_lsoa_table_public_copy_passes_the_scan(real, tmp_path):

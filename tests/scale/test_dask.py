@@ -8,11 +8,11 @@ import pytest
 
 pytest.importorskip("distributed")
 
+from hotspot import scale  # noqa: E402
 from hotspot.grid.binning import count_points  # noqa: E402
 from hotspot.grid.spec import GridSpec  # noqa: E402
 from hotspot.hotspots.gistar import gistar  # noqa: E402
 from hotspot.hotspots.kde import kde  # noqa: E402
-from hotspot import scale  # noqa: E402
 
 
 @pytest.fixture(scope="module")

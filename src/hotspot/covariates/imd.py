@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hotspot.covariates.codes import check_codes, normalise_header, to_number
+from hotspot.covariates.codes import check_codes, normalise_header, report_missing, to_number
 from hotspot.errors import InputError
 
 #: The published header of IoD2019 File 7, in order (the synthetic generator writes exactly this).
@@ -293,7 +293,6 @@ def imd_to_2021(imd: pd.DataFrame, lookup: pd.DataFrame, *, population: pd.DataF
         when known. ``attrs``: ``code_year=2021``, ``unmatched`` (2011 codes not in the lookup),
         ``iod_file``, ``source``.
     """
-    from hotspot.covariates.codes import report_missing
 
     t = imd.copy()
     if population is not None:

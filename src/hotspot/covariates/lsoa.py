@@ -23,6 +23,7 @@ import pandas as pd
 from hotspot.covariates.codes import read_lsoa_lookup, recode_2011_to_2021
 from hotspot.covariates.imd import imd_to_2021, read_imd
 from hotspot.covariates.population import read_population
+from hotspot.covariates.universal_credit import month_values, read_statxplore
 from hotspot.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,7 +49,7 @@ def _table(value, reader):
     return None if p is None else reader(p)
 
 
-def _boundary_year(areas: "Areas", lookup: pd.DataFrame | None) -> int | None:
+def _boundary_year(areas: Areas, lookup: pd.DataFrame | None) -> int | None:
     year = (getattr(areas, "provenance", {}) or {}).get("lsoa", {}).get("code_year")
     if year is not None or lookup is None:
         return year
@@ -57,7 +58,7 @@ def _boundary_year(areas: "Areas", lookup: pd.DataFrame | None) -> int | None:
     return 2021 if n21 > n11 else 2011 if n11 > n21 else None
 
 
-def lsoa_covariates(areas: "Areas", *, imd=None, population=None, uc=None, lookup=None,
+def lsoa_covariates(areas: Areas, *, imd=None, population=None, uc=None, lookup=None,
                     uc_month: str | None = None) -> pd.DataFrame:
     """IMD, population and UC for each boundary LSOA; absent covariates are NA columns.
 
@@ -170,7 +171,6 @@ def lsoa_covariates(areas: "Areas", *, imd=None, population=None, uc=None, looku
     out["uc_households"] = np.nan
     uc_t = _table(uc, _read_uc)
     if uc_t is not None:
-        from hotspot.covariates.universal_credit import month_values
 
         sources["uc"] = uc_t.attrs.get("source")
         s = month_values(uc_t, uc_month)
@@ -196,6 +196,5 @@ def lsoa_covariates(areas: "Areas", *, imd=None, population=None, uc=None, looku
 
 
 def _read_uc(path: Path) -> pd.DataFrame:
-    from hotspot.covariates.universal_credit import read_statxplore
 
     return read_statxplore(path)

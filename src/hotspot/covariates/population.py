@@ -24,6 +24,7 @@ import pandas as pd
 
 from hotspot.covariates.codes import check_codes, normalise_header, to_number
 from hotspot.errors import InputError
+from hotspot.io import write_csv
 
 #: The header written by the synthetic generator (ONS mid-year estimate layout).
 POPULATION_COLUMNS = ["LSOA Code", "LSOA Name", "All Ages"]
@@ -108,7 +109,6 @@ def read_population(path: str | Path) -> pd.DataFrame:
 
 def write_population(df: pd.DataFrame, path: str | Path) -> Path:
     """Write ``lsoa_code, lsoa_name, population`` in the layout :func:`read_population` reads."""
-    from hotspot.io import write_csv
 
     out = pd.DataFrame({"LSOA Code": df["lsoa_code"], "LSOA Name": df.get("lsoa_name", ""),
                         "All Ages": df["population"].round().astype(int)})

@@ -23,6 +23,7 @@ import pandas as pd
 
 from hotspot.covariates.codes import recode_2011_to_2021, report_missing
 from hotspot.covariates.imd import imd_to_2021
+from hotspot.covariates.universal_credit import month_values
 from hotspot.errors import ArgumentError, InputError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -75,7 +76,7 @@ def _maybe_recode(table: pd.DataFrame | None, lookup: pd.DataFrame | None, *, co
     return out
 
 
-def area_profile(offences: pd.DataFrame, areas: "Areas", *, imd: pd.DataFrame | None = None,
+def area_profile(offences: pd.DataFrame, areas: Areas, *, imd: pd.DataFrame | None = None,
                  uc: pd.DataFrame | None = None, population: pd.DataFrame | None = None,
                  level: str = "lsoa", uc_month: str | None = None,
                  lookup: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -162,7 +163,6 @@ def area_profile(offences: pd.DataFrame, areas: "Areas", *, imd: pd.DataFrame | 
     uc_la = None
     month = None
     if uc is not None:
-        from hotspot.covariates.universal_credit import month_values
 
         s = month_values(uc, uc_month)
         month = s.attrs.get("month")
@@ -243,7 +243,7 @@ def _rates(out: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def by_imd_decile(offences: pd.DataFrame, areas: "Areas", imd: pd.DataFrame, *,
+def by_imd_decile(offences: pd.DataFrame, areas: Areas, imd: pd.DataFrame, *,
                   population: pd.DataFrame | None = None,
                   lookup: pd.DataFrame | None = None) -> pd.DataFrame:
     """Offences and serious violence by national IMD decile of the LSOA where they happened.

@@ -24,8 +24,14 @@ from scipy import stats
 from hotspot.errors import ArgumentError
 from hotspot.forecast import baselines
 from hotspot.forecast.features import CountPanel, build_panel
-from hotspot.forecast.metrics import (AREA_PERCENTS, DEVIANCE_FLOOR, all_scores, interval_coverage,
-                                      pct_key, randomized_pit_coverage)
+from hotspot.forecast.metrics import (
+    AREA_PERCENTS,
+    DEVIANCE_FLOOR,
+    all_scores,
+    interval_coverage,
+    pct_key,
+    randomized_pit_coverage,
+)
 from hotspot.forecast.models import PoissonGBM
 from hotspot.grid.universe import Universe, require_universe
 from hotspot.progress import track

@@ -10,13 +10,12 @@ from days strictly before ``origin``.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator
-
-import numba
 
 from hotspot.errors import ArgumentError
 from hotspot.forecast.features import CountPanel
@@ -25,7 +24,7 @@ from hotspot.forecast.features import CountPanel
 class PanelForecaster(BaseEstimator):
     """Base class: ``fit`` stores the panel, ``predict`` slices the history before the origin."""
 
-    def fit(self, panel: CountPanel, until=None) -> "PanelForecaster":
+    def fit(self, panel: CountPanel, until=None) -> PanelForecaster:
         """Keep ``panel`` (``until`` is accepted for a common interface; predictions never read
         days on or after their origin)."""
         if not isinstance(panel, CountPanel):
@@ -118,7 +117,7 @@ class RetrospectiveKDE(PanelForecaster):
         self.weeks = weeks
         self.bandwidth = bandwidth
 
-    def fit(self, panel: CountPanel, until=None) -> "RetrospectiveKDE":
+    def fit(self, panel: CountPanel, until=None) -> RetrospectiveKDE:
         super().fit(panel, until)
         if not self.bandwidth > 0:
             raise ArgumentError("bandwidth", self.bandwidth, "a positive distance in metres")
@@ -157,7 +156,7 @@ class ProspectiveHotspot(PanelForecaster):
         self.weeks = weeks
         self.band = band
 
-    def fit(self, panel: CountPanel, until=None) -> "ProspectiveHotspot":
+    def fit(self, panel: CountPanel, until=None) -> ProspectiveHotspot:
         super().fit(panel, until)
         band = self.band or (panel.cell if panel.kind == "cell" else 200.0)
         d = _pairs(panel.x, panel.y, self.radius)
@@ -215,7 +214,7 @@ class ExpDecayKDE(PanelForecaster):
         self.bandwidth = bandwidth
         self.days = days
 
-    def fit(self, panel: CountPanel, until=None) -> "ExpDecayKDE":
+    def fit(self, panel: CountPanel, until=None) -> ExpDecayKDE:
         super().fit(panel, until)
         self.kernel_ = quartic_kernel(panel, self.bandwidth)
         return self

@@ -18,6 +18,7 @@ from scipy.spatial import cKDTree
 from hotspot.errors import ArgumentError, InputError
 from hotspot.forecast.regimes import REGIME_COLUMNS, bank_holiday_days, daily_regimes
 from hotspot.grid.universe import UNITS, Universe, require_universe  # noqa: F401
+
 #: Lookback windows in weeks.
 WINDOWS = (1, 2, 4, 13, 52)
 
@@ -96,7 +97,7 @@ class CountPanel:
         out[self.active] = self.cum[i]
         return out
 
-    def history(self, origin) -> "History":
+    def history(self, origin) -> History:
         """Read-only view of the counts before ``origin``: asking for a later day is an error."""
         return History(self, self.day_index(origin))
 

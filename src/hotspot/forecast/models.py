@@ -30,8 +30,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from hotspot.errors import ArgumentError, InputError
-from hotspot.forecast.features import (CountPanel, build_features, feature_names, training_frame,
-                                       weekly_origins)
+from hotspot.forecast.features import CountPanel, build_features, training_frame, weekly_origins
 
 HORIZONS = (7, 28)
 
@@ -124,7 +123,7 @@ class PoissonGBM(BaseEstimator):
             l2_regularization=self.l2_regularization, early_stopping=False,
             random_state=self.seed, **kw)
 
-    def fit(self, panel: CountPanel, until=None, covariates: pd.DataFrame | None = None) -> "PoissonGBM":
+    def fit(self, panel: CountPanel, until=None, covariates: pd.DataFrame | None = None) -> PoissonGBM:
         """Train on origins whose horizon ends on or before ``until`` (default: the data end).
 
         Parameters

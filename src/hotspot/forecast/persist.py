@@ -35,7 +35,7 @@ import json
 import os
 import platform
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import skops.io as sio
@@ -211,7 +211,7 @@ def save_model(model, path: str | Path | None = None, *, name: str = "forecast",
         "horizon_days": getattr(model, "horizon", None),
         "features": list(getattr(model, "feature_names_", [])),
         "backtest": scores or {}, "versions": _versions(),
-        "saved_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "saved_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     card.update(extra or {})
     card = json.loads(json.dumps(card, default=_json_default))  # sign exactly what is stored

@@ -33,8 +33,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from hotspot.errors import ArgumentError, InputError
 from hotspot.crs import require_crs
+from hotspot.errors import ArgumentError, InputError
 from hotspot.paths import data_dir
 
 #: Normalised column -> recognised source names (regular expressions, case-insensitive).

@@ -13,20 +13,26 @@ readers accept (or an already geocoded GeoPackage), validates, geocodes and reco
 
 from __future__ import annotations
 
+import csv
+import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 
+from hotspot.crs import require_crs, to_bng
 from hotspot.errors import ArgumentError, InputError
 from hotspot.geography.areas import Areas
-from hotspot.crs import to_bng
+from hotspot.ingest import read_offences
+from hotspot.ingest.audit import audit_offences
+from hotspot.io import write_gpkg
 from hotspot.paths import data_dir
-from hotspot.schema import BNG, GEOCODE_COLUMNS
+from hotspot.schema import BNG
 
 NO_MATCH = -1
 
@@ -106,8 +112,6 @@ _POSTCODE = r"^[A-Z]{1,2}[0-9][0-9A-Z]? ?[0-9][A-Z]{2}$"
 
 def _is_codepoint(path: Path) -> bool:
     """A headerless CSV whose first cell is a postcode and 3rd/4th cells whole metres (Code-Point Open)."""
-    import csv
-    import gzip
 
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
@@ -335,7 +339,6 @@ def is_geocoded_gpkg(path: str | Path) -> bool:
     path = Path(path)
     if path.suffix.lower() != ".gpkg" or not path.is_file():
         return False
-    import pyogrio
 
     try:
         layers = {name for name, _ in pyogrio.list_layers(path)}
@@ -349,7 +352,6 @@ def is_geocoded_gpkg(path: str | Path) -> bool:
 
 def read_geocoded(path: str | Path) -> gpd.GeoDataFrame:
     """Read the ``offences`` layer of a geocoded GeoPackage (restoring dtypes)."""
-    from hotspot.crs import require_crs
 
     gdf = gpd.read_file(path, layer="offences", engine="pyogrio")
     gdf = require_crs(gdf, "offences", path=path)
@@ -368,7 +370,6 @@ def read_geocoded(path: str | Path) -> gpd.GeoDataFrame:
 
 def write_offences(offences: gpd.GeoDataFrame, path: str | Path) -> Path:
     """Write geocoded offences as a GeoPackage (layer ``offences``) atomically."""
-    from hotspot.io import write_gpkg
 
     out = offences.copy()
     if "occurred_at" in out.columns:
@@ -443,7 +444,6 @@ def load_offences(inputs: Sequence[str | Path] | str | Path, *, areas: Areas | N
         report["files"][str(p)] = {"rows_read": len(g), "accepted": len(g), "quarantined": 0,
                                    "by_reason": {}, "format": "geocoded-gpkg"}
     if raw:
-        from hotspot.ingest import read_offences
 
         res = read_offences(raw, mapping=mapping, now=now, rules=rules, earliest=earliest, latest=latest)
         report["files"].update(res.report.get("files", {}))
@@ -469,7 +469,6 @@ def load_offences(inputs: Sequence[str | Path] | str | Path, *, areas: Areas | N
         columns=["source_file", "source_line", "reason", "detail"])
     if report["totals"]["accepted"] != len(offences):
         raise AssertionError("accepted count does not match the offences table")
-    from hotspot.ingest.audit import audit_offences
 
     audit = audit_offences(offences, quarantine, expected_rows=report["totals"]["rows_read"])
     return OffencesResult(offences=offences, quarantine=quarantine, report=report, audit=audit)

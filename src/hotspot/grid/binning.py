@@ -16,6 +16,7 @@ import numpy as np
 
 from hotspot.errors import ArgumentError
 from hotspot.grid.spec import GridSpec
+from hotspot.kernels.binning import bin_sum
 
 
 def as_xy(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +98,6 @@ def count_points(x: Any, y: Any, spec: GridSpec, weights: Any = None, mask: Any 
     ----------
     .. [1] NumPy ``histogram2d``. https://numpy.org/doc/stable/reference/generated/numpy.histogram2d.html
     """
-    from hotspot.kernels.binning import bin_sum
 
     if not isinstance(spec, GridSpec):
         raise ArgumentError("spec", type(spec).__name__, "a hotspot.grid.spec.GridSpec")

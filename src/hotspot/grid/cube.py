@@ -20,8 +20,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from hotspot.errors import ArgumentError, InputError
+from hotspot.grid.binning import as_mask, as_xy
+from hotspot.grid.io import write_netcdf
 from hotspot.grid.spec import GridSpec
 
 STEPS = ("week", "month")
@@ -100,9 +103,7 @@ def space_time_cube(offences_or_xy_t: Any, spec: GridSpec, step: str = "week", s
         ``step``, ``n_points`` (input rows), ``counted``, ``outside_grid`` (rows outside the grid
         or without coordinates), ``outside_period``, ``masked_points``.
     """
-    import xarray as xr
 
-    from hotspot.grid.binning import as_mask, as_xy
 
     if not isinstance(spec, GridSpec):
         raise ArgumentError("spec", type(spec).__name__, "a hotspot.grid.spec.GridSpec")
@@ -170,14 +171,12 @@ def write_cube(cube: Any, path: str | Path) -> Path:
     Uses :func:`hotspot.grid.io.write_netcdf` (CF grid mapping for EPSG:27700); string variables
     are stored as NetCDF strings.
     """
-    from hotspot.grid.io import write_netcdf
 
     return write_netcdf(cube, path)
 
 
 def read_cube(path: str | Path, name: str = "count"):
     """Read a cube written by :func:`write_cube` back as a ``(time, y, x)`` DataArray."""
-    import xarray as xr
 
     path = Path(path)
     if not path.exists():

@@ -20,6 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import rasterio
+import xarray as xr
+from pyproj import CRS
+from rasterio.errors import RasterioIOError
 
 from hotspot.errors import ArgumentError, InputError
 from hotspot.grid.spec import GridSpec
@@ -30,7 +34,6 @@ _DTYPES = ("float32", "float64")
 
 
 def _check_grid(da: Any, name: str = "da") -> GridSpec:
-    import xarray as xr
 
     if not isinstance(da, xr.DataArray):
         raise ArgumentError(name, type(da).__name__, "an xarray.DataArray with dims ('y', 'x')")
@@ -72,7 +75,6 @@ def write_geotiff(da: Any, path: str | Path, *, dtype: str = "float32", compress
     ----------
     .. [1] rasterio, "Writing datasets". https://rasterio.readthedocs.io/en/stable/topics/writing.html
     """
-    import rasterio
 
     spec = _check_grid(da)
     if dtype not in _DTYPES:
@@ -108,8 +110,6 @@ def read_geotiff(path: str | Path, band: int = 1):
     xarray.DataArray
         float (as stored), dims ``("y", "x")``, coords at cell centres, attrs ``crs``, ``cell``.
     """
-    import rasterio
-    from rasterio.errors import RasterioIOError
 
     path = Path(path)
     try:
@@ -153,7 +153,6 @@ def read_geotiff(path: str | Path, band: int = 1):
 
 
 def _cf_grid_mapping() -> dict[str, Any]:
-    from pyproj import CRS
 
     cf = CRS.from_user_input(BNG).to_cf()
     cf["spatial_ref"] = cf.get("crs_wkt", "")
@@ -201,7 +200,6 @@ def write_netcdf(obj: Any, path: str | Path) -> Path:
     .. [1] CF Conventions 1.8, section 5.6.
        https://cfconventions.org/Data/cf-conventions/cf-conventions-1.8/cf-conventions.html
     """
-    import xarray as xr
 
     if isinstance(obj, xr.DataArray):
         ds = obj.to_dataset(name=obj.name if obj.name is not None else "value")
@@ -229,7 +227,6 @@ def write_netcdf(obj: Any, path: str | Path) -> Path:
 
 def read_netcdf(path: str | Path):
     """Read a NetCDF written by :func:`write_netcdf` (loaded into memory; the file is closed)."""
-    import xarray as xr
 
     try:
         with xr.open_dataset(path, engine="netcdf4") as ds:

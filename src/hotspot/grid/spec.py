@@ -27,9 +27,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+import geopandas as gpd
 import numpy as np
+import shapely
+import xarray as xr
+from affine import Affine
+from pyproj import CRS
 
 from hotspot.errors import ArgumentError
+from hotspot.kernels.binning import cell_index
 from hotspot.schema import BNG
 
 #: Cells on the shorter side of the data's bounding box under the default rule (sfhotspot).
@@ -131,7 +137,6 @@ def _bounds_of(obj: Any) -> tuple[float, float, float, float]:
 
 def _is_bng(crs: Any) -> bool:
     try:
-        from pyproj import CRS
 
         return CRS.from_user_input(crs).equals(CRS.from_user_input(BNG))
     except Exception:  # pragma: no cover - unparseable CRS
@@ -208,7 +213,7 @@ class GridSpec:
 
     @classmethod
     def from_bounds(cls, bounds: Any, cell: float | None = None, *, buffer: float = 0.0,
-                    crs: str = BNG) -> "GridSpec":
+                    crs: str = BNG) -> GridSpec:
         """The smallest aligned grid covering ``bounds`` (optionally grown by ``buffer``).
 
         Parameters
@@ -257,7 +262,7 @@ class GridSpec:
 
     @classmethod
     def from_points(cls, x: Any, y: Any, cell: float | None = None, *, buffer: float = 0.0,
-                    crs: str = BNG) -> "GridSpec":
+                    crs: str = BNG) -> GridSpec:
         """The smallest aligned grid covering every finite point.
 
         Parameters
@@ -285,7 +290,7 @@ class GridSpec:
         return cls.from_bounds((xa.min(), ya.min(), xa.max(), ya.max()), cell, buffer=buffer, crs=crs)
 
     @classmethod
-    def from_dataarray(cls, da: Any) -> "GridSpec":
+    def from_dataarray(cls, da: Any) -> GridSpec:
         """Recover the grid of a DataArray made by :meth:`dataarray` (or read from a GeoTIFF)."""
         try:
             x = np.asarray(da["x"].values, dtype=float)
@@ -349,7 +354,6 @@ class GridSpec:
     @property
     def transform(self):
         """North-up affine geotransform (``affine.Affine``) for rasterio/GDAL."""
-        from affine import Affine
 
         return Affine(self.cell, 0.0, self.x0, 0.0, -self.cell, self.y1)
 
@@ -359,7 +363,6 @@ class GridSpec:
         Cells are half-open ``[left, right) x [bottom, top)``; the grid's east and north edges
         belong to the last column and row 0 (as :func:`numpy.histogram2d`).
         """
-        from hotspot.kernels.binning import cell_index
 
         xa = np.ascontiguousarray(x, dtype=np.float64).ravel()
         ya = np.ascontiguousarray(y, dtype=np.float64).ravel()
@@ -381,7 +384,6 @@ class GridSpec:
         Uses :func:`shapely.contains_xy` on the prepared geometry (vectorised over centres);
         centres exactly on the boundary count as outside.
         """
-        import shapely
 
         geom = _as_geometry(geometry)
         shapely.prepare(geom)
@@ -403,8 +405,6 @@ class GridSpec:
         GeoDataFrame
             Columns ``row, col, x, y`` (cell centre) plus ``values``, geometry squares, CRS BNG.
         """
-        import geopandas as gpd
-        import shapely
 
         if where is None:
             flat = np.arange(self.size)
@@ -433,7 +433,6 @@ class GridSpec:
         xarray.DataArray
             dims ``("y", "x")``, coords at cell centres, attrs ``crs``, ``cell`` plus ``attrs``.
         """
-        import xarray as xr
 
         a = np.asarray(values)
         if a.shape != self.shape:
@@ -449,7 +448,6 @@ class GridSpec:
 
 def _as_geometry(geometry: Any):
     """One shapely geometry from a geometry, GeoSeries or GeoDataFrame (CRS checked)."""
-    import shapely
 
     if hasattr(geometry, "geometry") and hasattr(geometry, "crs") and hasattr(geometry, "union_all"):
         crs = geometry.crs

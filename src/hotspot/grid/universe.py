@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from hotspot.errors import ArgumentError
+from hotspot.grid.spec import GridSpec, _as_geometry
 
 UNITS = ("cell", "lsoa", "beat")
 
@@ -82,7 +83,7 @@ class Universe:
     # ---- constructors -----------------------------------------------------------------
 
     @classmethod
-    def from_grid(cls, spec, mask=None, *, total_area_m2: float | None = None) -> "Universe":
+    def from_grid(cls, spec, mask=None, *, total_area_m2: float | None = None) -> Universe:
         """Every cell of ``spec`` where ``mask`` is True.
 
         Parameters
@@ -108,17 +109,16 @@ class Universe:
         return cls("cell", c, units, x0 + c / 2, y0 + c / 2, area, tot)
 
     @classmethod
-    def from_polygon(cls, geometry, cell: float = 250.0) -> "Universe":
+    def from_polygon(cls, geometry, cell: float = 250.0) -> Universe:
         """Cells of ``cell`` metres (aligned to multiples of it) whose centre lies in ``geometry``;
         PAI's area is the polygon's area."""
-        from hotspot.grid.spec import GridSpec, _as_geometry
 
         geom = _as_geometry(geometry)
         spec = GridSpec.from_bounds(geom.bounds, cell=cell)
         return cls.from_grid(spec, spec.mask(geom), total_area_m2=float(geom.area))
 
     @classmethod
-    def from_areas(cls, polygons, unit: str, *, total_area_m2: float | None = None) -> "Universe":
+    def from_areas(cls, polygons, unit: str, *, total_area_m2: float | None = None) -> Universe:
         """Every polygon of an LSOA or beat layer (``<unit>_code`` column), EPSG:27700."""
         if unit not in ("lsoa", "beat"):
             raise ArgumentError("unit", unit, "'lsoa' or 'beat'")
@@ -137,7 +137,7 @@ class Universe:
 
     @classmethod
     def from_ids(cls, kind: str, ids, x, y, area, *, cell: float = 250.0,
-                 total_area_m2: float | None = None) -> "Universe":
+                 total_area_m2: float | None = None) -> Universe:
         """From explicit unit ids, centroids and areas (e.g. a ``StudyArea``'s tables)."""
         ids = pd.Index(pd.Index(ids).astype(str))
         order = np.argsort(ids.to_numpy(), kind="stable")

@@ -22,7 +22,12 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import esda
+import geopandas as gpd
 import numpy as np
+import pandas as pd
+from libpysal import weights as lw
+from pyproj import CRS
 
 from hotspot.errors import ArgumentError, InputError
 from hotspot.hotspots import fdr as _fdr
@@ -56,9 +61,9 @@ def _cache_esda_kernels() -> None:
         return
     _ESDA_CACHED = True
     try:
-        from numba.core.dispatcher import Dispatcher
-
-        from esda import crand, getisord, moran, significance
+        # guarded: esda's private kernels may move between releases; caching them is an optimisation
+        from esda import crand, getisord, moran, significance  # noqa: PLC0415
+        from numba.core.dispatcher import Dispatcher  # noqa: PLC0415
 
         for mod in (crand, getisord, moran, significance):
             for name, obj in vars(mod).items():
@@ -69,8 +74,6 @@ def _cache_esda_kernels() -> None:
 
 
 def _check_gdf(gdf: Any, column: str, name: str = "column") -> np.ndarray:
-    import geopandas as gpd
-    from pyproj import CRS
 
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise ArgumentError("gdf", type(gdf).__name__, "a GeoDataFrame of areas in EPSG:27700")
@@ -110,7 +113,6 @@ def build_weights(gdf, *, weights: str = "queen", distance: float | None = None)
     libpysal.weights.W
         Ids are row positions ``0..n-1``.
     """
-    from libpysal import weights as lw
 
     if weights == "queen":
         if distance is not None:
@@ -179,7 +181,6 @@ def areal_gistar(gdf, column: str, *, weights: str = "queen", distance: float | 
     ----------
     .. [1] Ord, J. K., Getis, A. (1995). Geographical Analysis 27(4), 286-306.
     """
-    import esda
 
     _cache_esda_kernels()
 
@@ -249,7 +250,6 @@ def local_moran(gdf, column: str, *, other: str | None = None, weights: str = "q
     .. [2] Anselin, L., Syabri, I., Smirnov, O. (2002). Visualizing multivariate spatial
        correlation with dynamically linked windows.
     """
-    import esda
 
     _cache_esda_kernels()
 
@@ -304,7 +304,6 @@ def lsoa_hotspots(lsoa, counts, *, imd=None, permutations: int = 999, seed: int 
     GeoDataFrame
         One row per LSOA: ``sv_count, sv_rate`` and the Gi* and bivariate LISA columns.
     """
-    import pandas as pd
 
     if "population" not in lsoa.columns:
         raise InputError("LSOA hot spots need residents per LSOA: give boundaries with a population "

@@ -32,8 +32,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest, poisson
 
 from hotspot.errors import ArgumentError
+from hotspot.hotspots.fdr import adjust
 
 _TESTS = ("e_test", "c_test")
 
@@ -57,7 +59,6 @@ def e_test(k1: int, k2: int, t1: float, t2: float, alternative: str = "two-sided
         Poisson with the pooled rate, ``T = (X1/t1 - X2/t2) / sqrt(X1/t1^2 + X2/t2^2)``
         (``T = 0`` when both are 0), the tails summed exactly to 1e-12 of the mass [1]_.
     """
-    from scipy.stats import poisson
 
     if alternative not in ("two-sided", "greater", "less"):
         raise ArgumentError("alternative", alternative, "'two-sided', 'greater' or 'less'")
@@ -91,7 +92,6 @@ def e_test(k1: int, k2: int, t1: float, t2: float, alternative: str = "two-sided
 
 def c_test(k1: int, k2: int, t1: float, t2: float, alternative: str = "two-sided") -> float:
     """Conditional binomial test: ``k1 | k1 + k2 ~ Binomial(k1 + k2, t1 / (t1 + t2))`` [2]_."""
-    from scipy.stats import binomtest
 
     n = int(k1) + int(k2)
     if n == 0:
@@ -121,7 +121,6 @@ def poisson_change(now: Any, history: Any, *, exposure_now: float = 1.0, exposur
         ``p_value`` (two-sided), ``q_value`` and ``change``: "up", "down" or "no significant
         change".
     """
-    from hotspot.hotspots.fdr import adjust
 
     if test not in _TESTS:
         raise ArgumentError("test", test, "'e_test' or 'c_test'")

@@ -18,8 +18,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import xarray as xr
 
 from hotspot.errors import ArgumentError
+from hotspot.grid.spec import GridSpec
 
 #: Change classes: code -> label.
 CHANGE_CLASSES = {0: "none", 1: "emerged", 2: "persisted", 3: "ceased"}
@@ -27,7 +29,6 @@ CHANGE_CLASSES = {0: "none", 1: "emerged", 2: "persisted", 3: "ceased"}
 
 def _parts(obj: Any, name: str, min_class: int, top_share: float):
     """(counts or None, hot bool array, valid bool array, template DataArray) of one input."""
-    import xarray as xr
 
     if isinstance(obj, xr.Dataset):
         if "gi_class" not in obj and "count" not in obj:
@@ -86,7 +87,6 @@ def change(before: Any, after: Any, *, min_class: int = 1, top_share: float = 0.
         before) and ``pct_change`` (100 x difference / before; NaN when before is 0).
         Attrs: ``min_class``/``top_share`` and the number of cells per class.
     """
-    import xarray as xr
 
     if isinstance(min_class, bool) or not isinstance(min_class, (int, np.integer)) or not 1 <= min_class <= 3:
         raise ArgumentError("min_class", min_class, "a Gi* class 1, 2 or 3 (90%, 95%, 99%)")
@@ -138,7 +138,6 @@ def to_cells(ds: Any, *, keep_none: bool = False):
     geopandas.GeoDataFrame
         ``row, col, x, y, change, change_code`` plus the count columns when present; CRS EPSG:27700.
     """
-    from hotspot.grid.spec import GridSpec
 
     ref = ds["change_code"].assign_attrs(**{k: ds.attrs[k] for k in ("cell", "crs") if k in ds.attrs})
     spec = GridSpec.from_dataarray(ref)

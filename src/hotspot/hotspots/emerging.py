@@ -29,8 +29,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import xarray as xr
+from scipy.special import ndtr
+from scipy.stats import norm
 
 from hotspot.errors import ArgumentError, InputError
+from hotspot.grid.spec import GridSpec
+from hotspot.hotspots.fdr import adjust
+from hotspot.hotspots.inference import spacetime_test
+from hotspot.kernels.emerging import bh_rows, disk_offsets, mann_kendall_1d, mann_kendall_cube, spacetime_gistar
 from hotspot.schema import EMERGING_CATEGORIES
 
 #: Share of time steps that must be significant hot (cold) for persistent, intensifying,
@@ -75,9 +82,7 @@ def mann_kendall(x: Any) -> dict:
     .. [4] Little, J. A Mann-Kendall example "by hand" (S = 54, Z = 2.9058; used in the tests).
        https://mathcs.holycross.edu/~little/Montserrat/MannKendallByHand.txt
     """
-    from scipy.stats import norm
 
-    from hotspot.kernels.emerging import mann_kendall_1d
 
     a = np.ascontiguousarray(x, dtype=np.float64).ravel()
     s, var, z = mann_kendall_1d(a)
@@ -87,7 +92,6 @@ def mann_kendall(x: Any) -> dict:
 
 def _bh_per_step(p: np.ndarray) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values within each time step (NaN ignored)."""
-    from hotspot.kernels.emerging import bh_rows
 
     nt = p.shape[0]
     return bh_rows(np.ascontiguousarray(p.reshape(nt, -1))).reshape(p.shape)
@@ -99,7 +103,6 @@ def _adjust(p: np.ndarray, fdr: str) -> np.ndarray:
         return p.copy()
     if fdr == "bh":
         return _bh_per_step(p)
-    from hotspot.hotspots.fdr import adjust  # Benjamini-Yekutieli (any dependence)
 
     return np.stack([adjust(p[t], method=fdr) for t in range(p.shape[0])])
 
@@ -214,7 +217,6 @@ def classify_patterns(hot: np.ndarray, cold: np.ndarray, trend_z: np.ndarray, tr
 
 
 def _check_cube(cube: Any, min_steps: int = MIN_STEPS):
-    import xarray as xr
 
     if not isinstance(cube, xr.DataArray):
         raise ArgumentError("cube", type(cube).__name__,
@@ -293,10 +295,7 @@ def emerging_hotspots(cube: Any, distance: float, *, time_lag: int = 1, fdr: str
     .. [2] Getis and Ord (1992); Ord and Getis (1995).
     .. [3] Mann (1945); Kendall (1975).
     """
-    import xarray as xr
-    from scipy.special import ndtr
 
-    from hotspot.kernels.emerging import disk_offsets, mann_kendall_cube, spacetime_gistar
 
     if inference not in ("exact", "analytic"):
         raise ArgumentError("inference", inference, "'exact' or 'analytic'")
@@ -337,7 +336,6 @@ def emerging_hotspots(cube: Any, distance: float, *, time_lag: int = 1, fdr: str
     direction = z
     extra = {}
     if inference == "exact":
-        from hotspot.hotspots.inference import spacetime_test
 
         ex = spacetime_test(values, cell, d, int(time_lag), background)
         direction = np.where(ex["p_upper"] < ex["p_lower"], 1.0, -1.0)
@@ -419,7 +417,6 @@ def to_cells(ds: Any, *, patterns_only: bool = False):
         Columns ``row, col, x, y, category, category_code, trend_z, trend_p, n_hot_steps,
         n_cold_steps, final_z, total_count``, square cell polygons, CRS EPSG:27700.
     """
-    from hotspot.grid.spec import GridSpec
 
     ref = ds["category_code"].assign_attrs(cell=ds.attrs.get("cell"), crs=ds.attrs.get("crs", "EPSG:27700"))
     if ref.attrs["cell"] is None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.stats import false_discovery_control
 
 from hotspot.errors import ArgumentError
 from hotspot.schema import GI_CLASSES
@@ -82,7 +83,6 @@ def adjust(p: Any, method: str = "bh") -> np.ndarray:
     if method == "none" or vals.size == 0:
         out[ok] = vals
         return out
-    from scipy.stats import false_discovery_control
 
     out[ok] = false_discovery_control(vals, method="bh" if method == "bh" else "by")
     return out

@@ -36,13 +36,19 @@ References
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import shapely
 import xarray as xr
+from scipy.special import ndtr
 
 from hotspot.errors import ArgumentError
 from hotspot.hotspots import fdr as _fdr
+from hotspot.hotspots import inference as _inf
+from hotspot.kernels import gistar as kern
 
 #: Accepted values of ``weights``.
 WEIGHTS = ("binary", "linear", "gaussian")
@@ -117,9 +123,7 @@ def gistar_arrays(values: np.ndarray, cell: float, distance: float, *, weights: 
         included), and if permuting ``p_sim`` (one-sided pseudo p-value, esda's "directed") and
         ``p_perm`` (two-sided, ties on both sides; see :func:`_p_sim`).
     """
-    from scipy.special import ndtr
 
-    from hotspot.kernels import gistar as kern
 
     y = np.ascontiguousarray(values, dtype=np.float64)
     if y.ndim != 2:
@@ -198,7 +202,6 @@ def _p_sim(y: np.ndarray, valid: np.ndarray, oy: np.ndarray, ox: np.ndarray, w: 
         sparse data gets the smallest possible ``p_sim`` and would be a "99% cold spot"; counting
         ties on both sides avoids that. Used for the classes.
     """
-    from hotspot.kernels import gistar as kern
 
     max_k = min(int(oy.size) - 1, n - 1)
     rng = np.random.default_rng(seed)
@@ -300,9 +303,7 @@ def gistar(counts: xr.DataArray, distance: float, *, weights: str = "binary", pe
     .. [4] Przyborowski, J., Wilenski, H. (1940). Biometrika 31, 313-323 (conditional test of
        two Poisson rates; see :mod:`hotspot.hotspots.inference`).
     """
-    import warnings
 
-    from hotspot.hotspots import inference as _inf
 
     counts = _check_counts(counts)
     if inference is None:
@@ -397,8 +398,6 @@ def to_cells(ds: xr.Dataset, where: Any = None):
         ``class`` (int), ``class_label``, one row per cell inside the study area, north-west
         first.
     """
-    import geopandas as gpd
-    import shapely
 
     if not isinstance(ds, xr.Dataset) or "gi_class" not in ds:
         raise ArgumentError("ds", type(ds).__name__, "the xarray.Dataset returned by gistar()")

@@ -98,8 +98,10 @@ References
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import betainc
 
 from hotspot.errors import ArgumentError
+from hotspot.kernels import gistar as kern
 
 #: Background radius as a multiple of the neighbourhood radius when not given.
 BACKGROUND_FACTOR = 10.0
@@ -145,7 +147,6 @@ def binomial_tails(s: np.ndarray, n: np.ndarray, pi: np.ndarray) -> tuple[np.nda
     -------
     upper, lower : ndarray of float
     """
-    from scipy.special import betainc
 
     s = np.asarray(s, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
@@ -220,7 +221,6 @@ def local_test(values: np.ndarray, cell: float, distance: float, background: flo
     ----------
     .. [1] Przyborowski and Wilenski (1940); Kulldorff (1997); see the module docstring.
     """
-    from hotspot.kernels import gistar as kern
 
     y = np.ascontiguousarray(values, dtype=np.float64)
     valid = ~np.isnan(y)
@@ -296,7 +296,6 @@ def spacetime_test(values: np.ndarray, cell: float, distance: float, time_lag: i
        2(3), e59.
     .. [2] Przyborowski and Wilenski (1940), the conditional binomial test of Poisson rates.
     """
-    from hotspot.kernels import gistar as kern
 
     v = np.ascontiguousarray(values, dtype=np.float64)
     nt = v.shape[0]

@@ -32,11 +32,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numba
 import numpy as np
 
 from hotspot.errors import ArgumentError
 from hotspot.grid.binning import as_mask, as_weights, as_xy
-from hotspot.grid.spec import GridSpec
+from hotspot.grid.spec import GridSpec, _is_bng
+from hotspot.kernels import kde as K
+from hotspot.kernels.kde import KERNELS, support
+from hotspot.schema import BNG
 
 UNITS = ("per_km2", "per_cell", "density")
 _UNIT_LABEL = {"per_km2": "offences per km2", "per_cell": "offences per cell",
@@ -136,9 +140,7 @@ def density_grid(x: np.ndarray, y: np.ndarray, w: np.ndarray, spec: GridSpec, ba
     n_bad : int
         Points with non-finite coordinates (ignored).
     """
-    import numba
 
-    from hotspot.kernels import kde as K
 
     code = K.KERNELS[kernel]
     t = K.support(code, truncate)
@@ -165,7 +167,6 @@ def prepare(x: Any, y: Any, spec: GridSpec, *, bandwidth: float | None, kernel: 
     tuple
         ``(x, y, w, mask, bandwidth, bandwidth_rule, truncate)`` as NumPy arrays and floats.
     """
-    from hotspot.kernels.kde import KERNELS
 
     if not isinstance(spec, GridSpec):
         raise ArgumentError("spec", type(spec).__name__, "a hotspot.grid.spec.GridSpec")
@@ -266,7 +267,6 @@ def finish_surface(dens: np.ndarray, outside: float, n_bad: int, spec: GridSpec,
     xarray.DataArray
         As :func:`kde`.
     """
-    from hotspot.kernels.kde import KERNELS, support
 
     tr = truncate
     area = spec.cell_area
@@ -313,8 +313,6 @@ def _population_points(population: Any, spec: GridSpec, column: str) -> tuple[np
         if column not in population.columns:
             raise ArgumentError("population", f"a layer with columns {list(population.columns)}",
                                 f"a layer with a {column!r} column")
-        from hotspot.grid.spec import _is_bng
-        from hotspot.schema import BNG
 
         if population.crs is not None and not _is_bng(population.crs):
             raise ArgumentError("population", f"layer in {population.crs}", f"a layer in {BNG}")

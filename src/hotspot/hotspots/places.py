@@ -33,10 +33,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from hotspot.errors import ArgumentError
+from hotspot.hotspots.change import poisson_change
+from hotspot.hotspots.fdr import adjust
 from hotspot.hotspots.inference import binomial_tails
 
 #: Defaults from the guidance: 150 m radius, 500 m between centres.
@@ -116,9 +120,7 @@ def micro_places(x: Any, y: Any, *, period_days: float, weights: Any = None, uni
     usual construction of non-overlapping equal-area hot spots; as the circles are at least
     ``spacing > 2 radius`` apart, no offence is counted in two places.
     """
-    from scipy.spatial import cKDTree
 
-    from hotspot.hotspots.fdr import adjust
 
     xa = np.asarray(x, dtype=np.float64).ravel()
     ya = np.asarray(y, dtype=np.float64).ravel()
@@ -213,7 +215,6 @@ def micro_places(x: Any, y: Any, *, period_days: float, weights: Any = None, uni
         out["unit"] = units_list
         out["unit_per_week"] = units_rate
     if history is not None:
-        from hotspot.hotspots.change import poisson_change
 
         hx = np.asarray(history[0], dtype=np.float64).ravel()
         hy = np.asarray(history[1], dtype=np.float64).ravel()
@@ -237,7 +238,6 @@ def micro_places(x: Any, y: Any, *, period_days: float, weights: Any = None, uni
 
 def to_circles(places: pd.DataFrame, crs: str = "EPSG:27700"):
     """The places as circle polygons (GeoDataFrame) of their radius (``attrs['radius']``)."""
-    import geopandas as gpd
 
     r = float(places.attrs.get("radius", RADIUS_M))
     geom = gpd.points_from_xy(places["x"], places["y"]).buffer(r, resolution=16)

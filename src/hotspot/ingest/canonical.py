@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 
 from hotspot.errors import InputError
-from hotspot.io import unneutralise_cell
-from hotspot.schema import OFFENCE_COLUMNS
+from hotspot.ingest.checks import Flags, check_bng, lazy
+from hotspot.ingest.extract import read_table
+from hotspot.io import unneutralise_cell, write_csv
+from hotspot.schema import OFFENCE_COLUMNS, POLICEUK_CRIME_TYPES
 
 #: dtype of every canonical column after reading.
 BOOL_COLUMNS = ("knife", "domestic", "serious_violence")
@@ -87,7 +89,6 @@ def write_canonical(df: pd.DataFrame, path: str | Path) -> Path:
     -------
     Path
     """
-    from hotspot.io import write_csv
 
     return write_csv(path, to_canonical_text(df))
 
@@ -151,7 +152,6 @@ def read_canonical(path: str | Path) -> pd.DataFrame:
     DataFrame
         :data:`~hotspot.schema.OFFENCE_COLUMNS` (+ ``postcode`` if written).
     """
-    from hotspot.ingest.extract import read_table
 
     raw, _ = read_table(path)
     if not is_canonical_header(raw.columns):
@@ -174,8 +174,6 @@ def stage_canonical(raw: pd.DataFrame, lines: np.ndarray, source: str):
     classified : DataFrame
         ``serious_violence``, ``sv_category`` as stored in the file.
     """
-    from hotspot.ingest.checks import Flags, check_bng, lazy
-    from hotspot.schema import POLICEUK_CRIME_TYPES
 
     typed = from_canonical_text(raw, source)
     n = len(raw)

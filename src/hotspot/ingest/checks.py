@@ -16,8 +16,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from hotspot.errors import ArgumentError
 from hotspot.crs import BNG_BOUNDS, UK_LONLAT_BOUNDS, to_bng
+from hotspot.errors import ArgumentError
 from hotspot.schema import OFFENCE_COLUMNS, QUARANTINE_REASONS
 
 STAGE_COLUMNS = [c for c in OFFENCE_COLUMNS if c not in ("serious_violence", "sv_category")] + ["postcode"]

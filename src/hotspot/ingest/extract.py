@@ -44,14 +44,18 @@ from __future__ import annotations
 import io
 import re
 import tomllib
+import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
+import pyogrio
 
+from hotspot.crs import require_crs
 from hotspot.errors import ConfigError, InputError
 from hotspot.ingest.checks import Flags, _esc, check_bng, check_lonlat, lazy, out_of_range_text
+from hotspot.ingest.safety import gunzip
 from hotspot.schema import POLICEUK_CRIME_TYPES
 
 #: Canonical field -> recognised (normalised) column names, in order of preference.
@@ -210,7 +214,6 @@ def parse_csv_text(text: str, path: str | Path) -> tuple[pd.DataFrame, np.ndarra
         raise InputError("file is empty; expected a CSV with a header line", path=path)
     if "\x00" in text:  # the C parser would cut a value at a NUL; keep it whole, mark it
         text = text.replace("\x00", NUL_MARK)
-    import warnings
 
     try:
         with warnings.catch_warnings():
@@ -243,7 +246,6 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, np.ndarray]:
     path = Path(path)
     kind = sniff(path)
     if kind == "gzip":
-        from hotspot.ingest.safety import gunzip
 
         data = gunzip(path.read_bytes(), path)  # bounded: a gzip bomb is an InputError
         if b"\x00" in data[:8192]:
@@ -260,9 +262,7 @@ def read_gpkg(path: str | Path, layer: str | None = None) -> tuple[pd.DataFrame,
     The "line" of a feature is its feature id (FID). Point geometries are transformed to BNG and
     fill ``easting``/``northing`` unless the layer has those attributes already.
     """
-    import pyogrio
 
-    from hotspot.crs import require_crs
 
     path = Path(path)
     try:
@@ -398,7 +398,6 @@ def parse_datetimes(s: pd.Series, fmt: str | None = None, dayfirst: bool = True)
         out[plain] = pd.to_datetime(s[plain], format="ISO8601", errors="coerce")
         rest = plain & out.isna()
         if rest.any():
-            import warnings
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -428,7 +427,7 @@ def match_crime_types(s: pd.Series, offence_types: Mapping[str, str]) -> tuple[n
 # ---- staging --------------------------------------------------------------------------------
 
 def stage_extract(raw: pd.DataFrame, lines: np.ndarray, source: str, mapping: dict
-                  ) -> tuple[pd.DataFrame, "Flags"]:
+                  ) -> tuple[pd.DataFrame, Flags]:
     """Turn extract text columns into staged offence rows and their first problems.
 
     Parameters

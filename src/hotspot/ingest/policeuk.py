@@ -31,6 +31,7 @@ import pandas as pd
 
 from hotspot.errors import InputError
 from hotspot.ingest.checks import Flags, check_lonlat, lazy
+from hotspot.ingest.safety import read_member
 from hotspot.schema import POLICEUK_COLUMNS, POLICEUK_CRIME_TYPES
 
 STREET_SUFFIX = "-street.csv"
@@ -71,7 +72,6 @@ def zip_members(path: str | Path) -> list[str]:
 def read_zip_member(path: str | Path, member: str) -> bytes:
     """Bytes of one zip member (decompressed when it is ``.gz``), checked and size-bounded by
     :func:`hotspot.ingest.safety.read_member` (encryption, method, size, ratio, damage)."""
-    from hotspot.ingest.safety import read_member
 
     return read_member(path, member)
 

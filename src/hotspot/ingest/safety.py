@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from hotspot.errors import InputError
+from hotspot.ingest.checks import lazy, out_of_range_text
 
 #: Largest decompressed input (a zip member, a gzip file) read into memory: 2 GiB.
 MAX_MEMBER_BYTES = 2 << 30
@@ -147,7 +148,6 @@ def check_date_window(staged: pd.DataFrame, flags, earliest=None, latest=None) -
     earliest, latest : date-like, optional
         See :func:`date_window`.
     """
-    from hotspot.ingest.checks import lazy, out_of_range_text
 
     lo, hi = date_window(earliest, latest)
     t = staged["occurred_at"]

@@ -39,9 +39,30 @@ import numpy as np
 import pandas as pd
 
 from hotspot.errors import ArgumentError, InputError
-from hotspot.schema import OFFENCE_COLUMNS
-from hotspot.ingest.checks import (now_limit, check_future, check_duplicates, quarantine_frame, file_report, totals)
-
+from hotspot.ingest.canonical import is_canonical_header, stage_canonical
+from hotspot.ingest.checks import check_duplicates, check_future, file_report, now_limit, quarantine_frame, totals
+from hotspot.ingest.classify import classify, load_rules
+from hotspot.ingest.extract import (
+    NUL_MARK,
+    decode,
+    load_mapping,
+    parse_csv_text,
+    read_gpkg,
+    read_table,
+    sniff,
+    stage_extract,
+)
+from hotspot.ingest.policeuk import (
+    STREET_SUFFIX,
+    is_policeuk_header,
+    looks_like_policeuk,
+    read_zip_member,
+    stage_policeuk,
+    zip_members,
+)
+from hotspot.ingest.safety import check_date_window, date_window, nul_rows
+from hotspot.progress import track
+from hotspot.schema import OFFENCE_COLUMNS, POLICEUK_COLUMNS
 
 # ---- the entry point ------------------------------------------------------------------------
 
@@ -97,8 +118,6 @@ def expand_inputs(paths: Sequence[str | Path]) -> list[_Unit]:
     InputError
         A path is missing, empty, binary, given twice, or a folder/zip without offence files.
     """
-    from hotspot.ingest.extract import sniff
-    from hotspot.ingest.policeuk import STREET_SUFFIX, zip_members
 
     units: list[_Unit] = []
 
@@ -134,8 +153,6 @@ def expand_inputs(paths: Sequence[str | Path]) -> list[_Unit]:
 
 
 def _load(unit: _Unit, mapping: dict) -> tuple[pd.DataFrame, np.ndarray]:
-    from hotspot.ingest.extract import decode, parse_csv_text, read_gpkg, read_table
-    from hotspot.ingest.policeuk import read_zip_member
 
     if unit.kind == "gpkg":
         return read_gpkg(unit.path, mapping["source"]["layer"])
@@ -149,10 +166,6 @@ def _load(unit: _Unit, mapping: dict) -> tuple[pd.DataFrame, np.ndarray]:
 
 def _stage(raw: pd.DataFrame, lines: np.ndarray, unit: _Unit, mapping: dict):
     """Detect the format from the columns and stage the rows."""
-    from hotspot.ingest.canonical import is_canonical_header, stage_canonical
-    from hotspot.ingest.extract import stage_extract
-    from hotspot.ingest.policeuk import is_policeuk_header, looks_like_policeuk, stage_policeuk
-    from hotspot.schema import POLICEUK_COLUMNS
 
     if is_policeuk_header(raw.columns):
         staged, flags = stage_policeuk(raw, lines, unit.source)
@@ -202,10 +215,6 @@ def read_offences(paths: Sequence[str | Path] | str | Path, *, mapping: Mapping 
         A file cannot be read at all (not UTF-8, not a CSV, binary, empty, required columns
         missing); the message names the file and the fix. Nothing is returned in part.
     """
-    from hotspot.ingest.classify import classify, load_rules
-    from hotspot.ingest.extract import NUL_MARK, load_mapping
-    from hotspot.ingest.safety import check_date_window, date_window, nul_rows
-    from hotspot.progress import track
 
     if isinstance(paths, (str, Path)):
         paths = [paths]

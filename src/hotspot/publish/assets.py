@@ -14,7 +14,7 @@ import base64
 import html
 import mimetypes
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -44,7 +44,7 @@ def assets_dir() -> Path:
     return Path(str(resources.files("hotspot.publish") / "assets"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def asset_text(name: str) -> str:
     """A vendored text file; CSS ``url()`` references become ``data:`` URIs."""
     path = assets_dir() / name

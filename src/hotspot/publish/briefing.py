@@ -19,10 +19,14 @@ import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from hotspot.errors import ArgumentError, InputError
+from hotspot.io import atomic_path, write_text
+from hotspot.paths import data_dir
 from hotspot.publish.assets import esc
 from hotspot.schema import HANDLING_FULL, HANDLING_PUBLIC
 
@@ -51,7 +55,6 @@ img{max-width:100%}.caveat{font-size:9.5pt}
 # ---- charts ------------------------------------------------------------------------------------
 
 def _png(fig) -> str:
-    import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
@@ -60,10 +63,8 @@ def _png(fig) -> str:
 
 
 def _plt():
-    import matplotlib
 
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
 
     return plt
 
@@ -96,7 +97,6 @@ def read_restrictions(path: str | Path | None = None) -> pd.DataFrame:
     ends at its own date (the return to ``open``).
     """
     if path is None:
-        from hotspot.paths import data_dir
 
         path = Path(data_dir()) / "reference" / "restrictions_timeline_england.csv"
     path = Path(path)
@@ -333,7 +333,6 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: float =
     exe = chromium_path()
     if exe is None:
         return None
-    from hotspot.io import atomic_path
 
     with tempfile.TemporaryDirectory() as prof, atomic_path(pdf_path) as tmp:
         subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9",
@@ -368,7 +367,6 @@ def write_briefing(path: str | Path, *, pdf: bool = False, **context) -> dict:
     dict
         ``html`` path, ``pdf`` path or None, and ``note``.
     """
-    from hotspot.io import write_text
 
     unknown = set(context) - {"title", "period", "handling", "headline", "top", "day_hour", "trend",
                               "restrictions", "forecast", "emerging", "imd_profile", "method", "caveats",

@@ -13,6 +13,7 @@ from typing import Mapping
 import pandas as pd
 
 from hotspot.errors import ArgumentError
+from hotspot.io import atomic_path, write_csv
 from hotspot.publish import redact
 
 
@@ -30,7 +31,6 @@ def export_layers(path: str | Path, layers: Mapping[str, pd.DataFrame], *, publi
     threshold : int
         Small-count suppression threshold for public exports.
     """
-    from hotspot.io import atomic_path, write_csv
 
     path = Path(path)
     label = redact.handling_label(public)

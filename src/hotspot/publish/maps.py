@@ -16,11 +16,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
+import branca.colormap as bcm
+import folium
+import geopandas as gpd
+import matplotlib
 import numpy as np
 import pandas as pd
+import rasterio.warp
+import shapely
+from affine import Affine
+from branca.element import MacroElement
+from folium import plugins
+from jinja2 import Template
+from pyproj import Transformer
 
+from hotspot.crs import to_wgs84
 from hotspot.errors import ArgumentError, InputError
+from hotspot.io import write_text
 from hotspot.publish.assets import esc, external_refs, inline_assets
+from hotspot.publish.routes import route_layer
 from hotspot.schema import BNG, GI_CLASSES, HANDLING_FULL, WGS84
 
 #: Gi* class colours (ArcGIS convention: reds hot, blues cold; deeper = more confident).
@@ -106,8 +120,6 @@ go();window.addEventListener('hashchange',go);})();"""
 
 def _script_element(js: str):
     """A Leaflet page element that runs ``js`` after the map exists."""
-    from branca.element import MacroElement
-    from jinja2 import Template
 
     el = MacroElement()
     el._template = Template("{% macro script(this, kwargs) %}{% raw %}" + js + "{% endraw %}{% endmacro %}")
@@ -118,7 +130,6 @@ def _script_element(js: str):
 
 def _to_wgs84(gdf, tolerance: float = 0.0):
     """Reproject a BNG layer for display; optional simplification (metres) and a 1e-5 degree grid."""
-    import shapely
 
     if gdf.crs is None:
         raise InputError("layer has no CRS; it must be EPSG:27700")
@@ -146,7 +157,6 @@ def _clean_props(gdf, columns: Sequence[str], decimals: int = 3):
 
 
 def _tooltip(fields: Sequence[str], aliases: Sequence[str]):
-    import folium
 
     return folium.GeoJsonTooltip(fields=list(fields), aliases=[esc(a) for a in aliases], sticky=True)
 
@@ -171,8 +181,6 @@ class _Legend:
         self.sections.append((layer_name, body_html, show))
 
     def element(self, map_name: str, prefix_html: str = ""):
-        from branca.element import MacroElement
-        from jinja2 import Template
 
         parts = []
         for i, (name, body, show) in enumerate(self.sections):
@@ -208,11 +216,6 @@ def kde_layer(kde, *, name: str = "KDE density", opacity: float = 0.65, show: bo
 
     Returns ``(layer, legend_html)``.
     """
-    import branca.colormap as bcm
-    import folium
-    import matplotlib
-    import rasterio.warp
-    from affine import Affine
 
     if not {"y", "x"} <= set(kde.dims):
         raise ArgumentError("kde", f"dims {kde.dims}", "a DataArray with dims ('y', 'x') in EPSG:27700")
@@ -234,7 +237,6 @@ def kde_layer(kde, *, name: str = "KDE density", opacity: float = 0.65, show: bo
     norm = np.clip(np.nan_to_num(dst, nan=0.0) / hi, 0, 1)
     rgba = matplotlib.colormaps[cmap_name](norm)
     rgba[..., 3] = np.where(np.isfinite(dst) & (dst > hi * 0.02), opacity, 0.0)
-    from pyproj import Transformer
 
     tr = Transformer.from_crs("EPSG:3857", WGS84, always_xy=True)
     lon0, lat0 = tr.transform(dst_t.c, dst_t.f + dst_t.e * h)
@@ -269,7 +271,6 @@ def gistar_clusters(cells, *, min_class: int = 2, top: int | None = 25):
         ``kind`` ("hot"/"cold"), ``rank`` (1 = most offences, per kind), ``offences``, ``cells``,
         ``best_class`` (the most confident class inside), polygons in the cells' CRS.
     """
-    import geopandas as gpd
 
     c = cells[cells["class"].fillna(0).astype(int).abs() >= int(min_class)].copy()
     cols = ["kind", "rank", "offences", "cells", "best_class", "geometry"]
@@ -308,7 +309,6 @@ def gistar_cluster_layer(cells, *, name: str = "Gi* hot and cold spots", show: b
     outlined (hot: red, cold: dashed blue) with a faint fill and a tooltip of its offences.
     Returns ``(layer, legend_html)``.
     """
-    import folium
 
     cl = gistar_clusters(cells, min_class=min_class, top=top)
     if not cold and len(cl):
@@ -340,7 +340,6 @@ def gistar_layer(cells, *, name: str = "Gi* cells (all significant)", show: bool
     Above ``max_cells`` significant cells the cells are merged by class (tooltips then show the
     class only) so a force-wide map stays small enough to open on a patrol tablet.
     """
-    import folium
 
     c = cells[cells["class"].fillna(0).astype(int) != 0]
     props = ["class", "class_label", "count", "z", "p_adjusted"]
@@ -366,7 +365,6 @@ def gistar_layer(cells, *, name: str = "Gi* cells (all significant)", show: bool
 
 def emerging_layer(emerging, *, name: str = "Emerging hot spots", show: bool = False):
     """Emerging hot spot categories (cells with no pattern left out)."""
-    import folium
 
     e = emerging[emerging["category"].astype(str) != "no pattern detected"].copy()
     e["category"] = e["category"].astype(str)
@@ -385,9 +383,6 @@ def choropleth_layer(gdf, column: str, *, name: str, label: str, fields: Sequenc
                      aliases: Sequence[str] = (), colours: str = "YlOrRd", reverse: bool = False,
                      show: bool = False, tolerance: float = 10.0, fmt: str = "{:.3g}"):
     """A continuous choropleth of ``column`` with a branca colour scale and a gradient legend."""
-    import branca.colormap as bcm
-    import folium
-    import matplotlib
 
     vals = pd.to_numeric(gdf[column], errors="coerce")
     lo, hi = (float(vals.min()), float(vals.max())) if vals.notna().any() else (0.0, 1.0)
@@ -416,7 +411,6 @@ def outline_layer(gdf, code: str, label_col: str, *, name: str, colour: str, wei
     only where it overlaps no marker or higher-priority label (see ``_DECLUTTER_JS``); larger
     areas are labelled first within a layer.
     """
-    import folium
 
     fg = folium.FeatureGroup(name=esc(name), show=show)
     g = gdf.copy()
@@ -436,9 +430,7 @@ def outline_layer(gdf, code: str, label_col: str, *, name: str, colour: str, wei
 
 def top_layer(top: pd.DataFrame, *, name: str = "Top hotspots", show: bool = True):
     """Numbered markers for the top-N hotspots with escaped popups."""
-    import folium
 
-    from hotspot.crs import to_wgs84
 
     fg = folium.FeatureGroup(name=esc(name), show=show)
     lon, lat = to_wgs84(top["x"].to_numpy(float), top["y"].to_numpy(float))
@@ -446,10 +438,10 @@ def top_layer(top: pd.DataFrame, *, name: str = "Top hotspots", show: bool = Tru
         rank = int(r.get("rank", 0))
 
         def row(label, key, fmt="{}"):
-            v = r.get(key)
+            v = r.get(key)  # noqa: B023 - called within this iteration only
             th = f"<tr><th style='text-align:left'>{esc(label)}</th>"
             if v is None or (isinstance(v, float) and np.isnan(v)):
-                txt = r.get(f"{key}_text")  # suppressed by hotspot.publish.redact
+                txt = r.get(f"{key}_text")  # noqa: B023 - suppressed by hotspot.publish.redact
                 return f"{th}<td>{esc(txt)}</td></tr>" if isinstance(txt, str) and txt else ""
             attr = f" data-count='{int(v)}'" if key in ("count", "count_last") else ""
             return f"{th}<td{attr}>{esc(fmt.format(v))}</td></tr>"
@@ -470,8 +462,6 @@ def top_layer(top: pd.DataFrame, *, name: str = "Top hotspots", show: bool = Tru
 
 def search_layer(areas, *, name: str = "Area names (search)"):
     """Invisible LSOA and beat polygons carrying a ``search`` name, for the search box."""
-    import folium
-    import geopandas as gpd
 
     parts = []
     if areas.beat is not None:
@@ -537,8 +527,6 @@ def tasking_map(*, kde=None, gistar=None, emerging=None, forecast=None, areas=No
     -------
     folium.Map
     """
-    import folium
-    from folium import plugins
 
     if tiles not in ("none", "openstreetmap") and not str(tiles).startswith(("http://", "https://")):
         raise ArgumentError("tiles", tiles, '"none", "openstreetmap" or an XYZ URL template')
@@ -599,7 +587,6 @@ def tasking_map(*, kde=None, gistar=None, emerging=None, forecast=None, areas=No
     if top is not None and len(top):
         add(top_layer(top), "Top hotspots", True)
     if route is not None:
-        from hotspot.publish.routes import route_layer
 
         route_layer(route).add_to(m)
         legend.add("Route", "<i style='background:#6a3d9a'></i>walking loop, numbered stops", True)
@@ -611,7 +598,6 @@ def tasking_map(*, kde=None, gistar=None, emerging=None, forecast=None, areas=No
               if g is not None]
     b = _bounds_wgs84(*layers)
     if b is None and top is not None and len(top):
-        from hotspot.crs import to_wgs84
 
         lon, lat = to_wgs84(top["x"].to_numpy(float), top["y"].to_numpy(float))
         b = [[float(lat.min()), float(lon.min())], [float(lat.max()), float(lon.max())]]
@@ -634,6 +620,5 @@ def render_map(m) -> str:
 
 def save_map(m, path: str | Path) -> Path:
     """Write the map as one self-contained, offline HTML file (atomic)."""
-    from hotspot.io import write_text
 
     return write_text(path, render_map(m))

@@ -32,10 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from hotspot.errors import ArgumentError, InputError
+from hotspot.publish import scan
 from hotspot.schema import HANDLING_FULL, HANDLING_PUBLIC
 
 DEFAULT_THRESHOLD = 5
@@ -309,7 +311,7 @@ def public_table(df: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, text: 
                 continue
             res[c] = col
         elif r.role == "class":
-            res[c] = col.map(lambda x: "" if pd.isna(x) else r.fmt.format(float(x)))
+            res[c] = col.map(lambda x, fmt=r.fmt: "" if pd.isna(x) else fmt.format(float(x)))
         elif r.role == "rank":  # numeric for pages (markers are numbered); text "#k" in data files
             res[c] = col if text else col.map(lambda x: "" if pd.isna(x) else f"#{int(x)}")
         else:
@@ -321,7 +323,6 @@ def public_table(df: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, text: 
             if text:
                 frame[f"{c}_text"] = [f"<{threshold}" if s else "" for s in w]
     if geo:
-        import geopandas as gpd
 
         return gpd.GeoDataFrame(frame, geometry=out.geometry.values, crs=out.crs)
     return frame
@@ -365,7 +366,6 @@ def assert_public(obj, threshold: int = DEFAULT_THRESHOLD) -> None:
     threshold : int
         Counts ``0 < n < threshold`` must not appear or be recoverable.
     """
-    from hotspot.publish import scan
 
     threshold = _check_threshold(threshold)
     if isinstance(obj, pd.DataFrame):

@@ -26,10 +26,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+import folium
+import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
+import shapely
 
+from hotspot.crs import to_bng, to_wgs84
 from hotspot.errors import ArgumentError, InputError
+from hotspot.forecast.profile import parse_window as _pw
+from hotspot.io import write_bytes, write_csv, write_text
+from hotspot.publish.assets import esc
 from hotspot.schema import BNG
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
@@ -58,29 +66,8 @@ class Window:
         return cand if cand >= after else cand + dt.timedelta(days=7)
 
 
-def _parse_window(text: str) -> Window:
-    """Parse ``"Fri 18:00-23:00"`` (day name, 24-hour start and end; end may pass midnight).
-
-    A private stand-in until ``hotspot.forecast.profile.parse_window`` exists.
-    """
-    m = re.fullmatch(r"\s*([A-Za-z]{3})[a-z]*\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", str(text))
-    if not m or m.group(1).lower() not in _DAYS:
-        raise ArgumentError("window", text, 'a day and hours like "Fri 18:00-23:00"')
-    h1, m1, h2, m2 = (int(g) for g in m.groups()[1:])
-    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59:
-        raise ArgumentError("window", text, "hours 00-23 and minutes 00-59")
-    return Window(_DAYS.index(m.group(1).lower()), dt.time(h1, m1), dt.time(h2 % 24, m2))
-
-
 def parse_window(text: str) -> Window:
-    """Parse a window string with :func:`hotspot.forecast.profile.parse_window` when available.
-
-    Falls back to the private :func:`_parse_window` (which also accepts minutes) otherwise.
-    """
-    try:
-        from hotspot.forecast.profile import parse_window as _pw  # type: ignore
-    except ImportError:  # forecast stage not installed
-        return _parse_window(text)
+    """Parse a window string (``"Fri 18:00-23:00"``) with :func:`hotspot.forecast.profile.parse_window`."""
     w = _pw(text)
     return Window(int(w.day), dt.time(int(w.start)), dt.time(int(w.end)))
 
@@ -129,7 +116,6 @@ def _graph_matrix(xy: np.ndarray, graph, weight: str = "length") -> tuple[np.nda
     Nodes need ``x`` and ``y`` attributes in BNG metres; edges a ``length`` (metres; Euclidean
     length of the edge when missing). The walk from a point to its nearest node is added.
     """
-    import networkx as nx
 
     nodes = list(graph.nodes)
     if not nodes:
@@ -188,9 +174,6 @@ def read_street_network(path: str | Path, *, layer: str | None = None, snap_m: f
     networkx.Graph
         Undirected; nodes with ``x``, ``y``; edges with ``length`` in metres (shortest kept).
     """
-    import geopandas as gpd
-    import networkx as nx
-    import shapely
 
     path = Path(path)
     if not path.exists():
@@ -288,7 +271,6 @@ def order_stops(idx: Sequence[int], dist: np.ndarray) -> list[int]:
 # ---- planning ----------------------------------------------------------------------------------
 
 def _start_xy(start) -> tuple[float, float]:
-    from hotspot.crs import to_bng
 
     try:
         lat, lon = (float(v) for v in start)
@@ -407,7 +389,6 @@ def plan_route(candidates: pd.DataFrame, start: tuple[float, float], *, max_walk
     stops_df = pd.DataFrame(rows, columns=["order", "name", "x", "y", "expected", "leg_m", "cumulative_m",
                                            "arrival", "departure"])
     if len(stops_df):
-        from hotspot.crs import to_wgs84
 
         lon, lat = to_wgs84(stops_df["x"].to_numpy(), stops_df["y"].to_numpy())
         stops_df.insert(4, "lon", lon)
@@ -427,7 +408,6 @@ def plan_route(candidates: pd.DataFrame, start: tuple[float, float], *, max_walk
 # ---- outputs -----------------------------------------------------------------------------------
 
 def _lonlat(xy: np.ndarray) -> np.ndarray:
-    from hotspot.crs import to_wgs84
 
     lon, lat = to_wgs84(np.asarray(xy)[:, 0], np.asarray(xy)[:, 1])
     return np.column_stack([lon, lat])
@@ -514,7 +494,6 @@ def route_to_gpx(route: Route, *, name: str = "Youth-work route") -> bytes:
 
 def write_gpx(route: Route, path: str | Path, **kwargs) -> Path:
     """Write the route as GPX 1.1 (atomic)."""
-    from hotspot.io import write_bytes
 
     return write_bytes(path, route_to_gpx(route, **kwargs))
 
@@ -546,7 +525,6 @@ def route_geojson(route: Route) -> dict:
 
 def write_geojson(route: Route, path: str | Path) -> Path:
     """Write :func:`route_geojson` (atomic)."""
-    from hotspot.io import write_text
 
     return write_text(path, json.dumps(route_geojson(route), indent=1))
 
@@ -599,7 +577,6 @@ def _features(doc: Any, path: Path) -> tuple[dict | None, list[dict]]:
 
 def _stop_frame(stops: list[dict]) -> pd.DataFrame:
     """The ``Route.stops`` table from stop features (sorted by ``order``; BNG x/y recomputed)."""
-    from hotspot.crs import to_bng
 
     cols = ["order", "name", "x", "y", "lon", "lat", "expected", "leg_m", "cumulative_m",
             "arrival", "departure"]
@@ -647,7 +624,6 @@ def route_from_geojson(path: str | Path) -> Route:
         If the file is missing, is not a GeoJSON FeatureCollection, or has no route line with
         its ``start``, ``end`` and ``total_m`` properties.
     """
-    from hotspot.crs import to_bng
 
     path = Path(path)
     if not path.exists():
@@ -713,7 +689,6 @@ def route_table_html(route: Route, *, title: str = "Youth-work route",
 
 def write_table(route: Route, path: str | Path, **kwargs) -> Path:
     """Write the stop table as CSV (``.csv``) or printable HTML (``.html``), atomically."""
-    from hotspot.io import write_csv, write_text
 
     path = Path(path)
     if path.suffix.lower() in (".html", ".htm"):
@@ -723,9 +698,7 @@ def write_table(route: Route, path: str | Path, **kwargs) -> Path:
 
 def route_layer(route: Route, name: str = "Route"):
     """A :class:`folium.FeatureGroup` with the loop and numbered stops (escaped popups)."""
-    import folium
 
-    from hotspot.publish.assets import esc
 
     fg = folium.FeatureGroup(name=esc(name), show=True)
     if route.legs:
@@ -748,7 +721,6 @@ def read_candidates(path: str | Path, *, layer: str | None = None) -> pd.DataFra
     Polygons are represented by a point on the surface. Needs an ``expected`` or ``count`` column;
     the name is taken from ``name``, ``beat_name``, ``lsoa_name`` or the row number.
     """
-    import geopandas as gpd
 
     path = Path(path)
     if not path.exists():

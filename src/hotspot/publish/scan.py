@@ -49,13 +49,18 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import sys
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
+from shapely import STRtree
+from shapely.geometry import Point, shape
 
 #: Written independently of the redactor: words that mark domestic or sexual-offence content.
 SENSITIVE_WORDS = re.compile(
@@ -590,7 +595,6 @@ def _is_data(obj: Any, series: bool = False) -> bool:
 
 def _polygons(obj: Any) -> list:
     """Polygons (at least 250 m across) of the GeoJSON in ``obj``, for judging markers."""
-    from shapely.geometry import shape
 
     out = []
     feats = obj.get("features", []) if isinstance(obj, dict) and obj.get("type") == "FeatureCollection" else []
@@ -615,8 +619,6 @@ def _loose_points(markers: list, polygons: list, file: str) -> list[Finding]:
     """
     if not markers:
         return []
-    from shapely import STRtree
-    from shapely.geometry import Point
 
     tree = STRtree(polygons) if polygons else None
     loose = []
@@ -756,8 +758,6 @@ def scan_file(path: str | Path, threshold: int = 5, *, root: str | Path | None =
 
 
 def _scan_gpkg(path: Path, threshold: int, name: str) -> list[Finding]:
-    import geopandas as gpd
-    import pyogrio
 
     out: list[Finding] = []
     for layer, gtype in pyogrio.list_layers(path):
@@ -806,7 +806,6 @@ def scan_folder(folder: str | Path, threshold: int = 5) -> list[Finding]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m hotspot.publish.scan FOLDER [THRESHOLD]``: print findings, exit 1 if any."""
-    import sys
 
     args = sys.argv[1:] if argv is None else argv
     if not args:

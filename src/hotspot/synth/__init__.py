@@ -8,10 +8,18 @@ figure. Sub-modules: :mod:`places` (hand-made geography), :mod:`geography` (poly
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
+from scipy.spatial import cKDTree
+
+from hotspot.covariates.universal_credit import write_statxplore
+from hotspot.io import sha256_file, write_csv, write_json
+from hotspot.progress import bar
+from hotspot.synth import covariates as C
+from hotspot.synth import offences as O
+from hotspot.synth import writers as W
+from hotspot.synth.world import build_world
 
 SEED = 20210630
 
@@ -40,13 +48,6 @@ def generate(out: str | Path, seed: int = SEED, *, progress: bool = True) -> dic
     dict
         Summary written to ``out/MANIFEST.json``: counts and SHA-256 of every file.
     """
-    from hotspot.io import sha256_file, write_csv, write_json
-    from hotspot.progress import bar
-    from hotspot.synth import covariates as C
-    from hotspot.synth import offences as O
-    from hotspot.synth import writers as W
-    from hotspot.synth.world import build_world
-    from hotspot.covariates.universal_credit import write_statxplore
 
     out = Path(out)
     (out / "policeuk").mkdir(parents=True, exist_ok=True)
@@ -60,7 +61,6 @@ def generate(out: str | Path, seed: int = SEED, *, progress: bool = True) -> dic
         streets = O.street_points(world, rng)
         snap_idx = O.snap(ev, streets)
         pcs = O.postcodes(world, rng)
-        from scipy.spatial import cKDTree
         _, pc_idx = cKDTree(pcs[["x", "y"]].to_numpy()).query(ev[["easting", "northing"]].to_numpy())
         pb.update(1)
         clean = W.extract_frame(ev, streets, snap_idx, pcs, pc_idx)

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from hotspot.synth import SEED, generate
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m hotspot.synth",
@@ -13,7 +15,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="data", help="output folder (default: data)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the committed data's seed)")
     args = p.parse_args(argv)
-    from hotspot.synth import SEED, generate
 
     summary = generate(args.out, seed=SEED if args.seed is None else args.seed)
     print(json.dumps({k: v for k, v in summary.items() if k != "sha256"}, indent=1))

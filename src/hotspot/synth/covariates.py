@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
 from scipy.stats import norm
 
+from hotspot.covariates.imd import IMD_FILE7_COLUMNS
 from hotspot.paths import reference_dir
 from hotspot.synth.world import World, allocate, deprivation_field, la_reference
 
@@ -61,7 +63,6 @@ def _domain_rank(v: np.ndarray, higher_is_deprived: bool = True) -> np.ndarray:
 
 def imd_table(world: World, rng: np.random.Generator) -> pd.DataFrame:
     """One row per LSOA in the IoD2019 File 7 layout (every published column)."""
-    from hotspot.covariates.imd import IMD_FILE7_COLUMNS
 
     lsoa = world.lsoa
     c = shapely.centroid(lsoa.geometry.values)
@@ -146,7 +147,6 @@ def imd_table(world: World, rng: np.random.Generator) -> pd.DataFrame:
 
 def world_density_at(world: World, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Residents per 125 m cell at points (nearest density cell)."""
-    from scipy.spatial import cKDTree
 
     gx, gy, dens = world.density
     _, i = cKDTree(np.column_stack([gx, gy])).query(np.column_stack([x, y]))

@@ -6,8 +6,6 @@ layers nest exactly: LSOA within beat within LA within force.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd

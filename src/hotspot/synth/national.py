@@ -16,6 +16,7 @@ in chunks so memory stays well under 2 GB.
 from __future__ import annotations
 
 import gzip
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -96,7 +97,6 @@ def national_world(rng: np.random.Generator, n_lsoa: int = 35000, n_towns: int =
 def generate_national(out: str | Path, *, year: int = 2019, n: int = 6_000_000, seed: int = 1,
                       n_lsoa: int = 35000) -> dict:
     """Write the national boundaries and monthly extracts; returns a summary."""
-    import os
 
     os.environ["OGR_CURRENT_DATE"] = f"{year}-12-31T00:00:00Z"
     out = Path(out)

@@ -26,8 +26,6 @@ Non-serious offences (common assault, public order, anti-social behaviour, ...) 
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pandas as pd
 import shapely
