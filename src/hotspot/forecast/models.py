@@ -30,8 +30,8 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from hotspot.errors import ArgumentError, InputError
-from hotspot.forecast.features import (CountPanel, build_features, feature_names, training_frame,
-                                       weekly_origins)
+from hotspot.forecast.features import (CountPanel, cached_features, feature_names,
+                                       training_frame, weekly_origins)
 
 HORIZONS = (7, 28)
 
@@ -210,7 +210,7 @@ class PoissonGBM(BaseEstimator):
         ys, gbm, peers = [], [], {name: [] for name in self.blend_peers}
         with threadpool_limits(limits=self.n_threads, user_api="openmp"):
             for o in calib:
-                X = build_features(panel, o, self._td, covariates).to_numpy()
+                X = cached_features(panel, o, self._td, covariates).to_numpy()
                 gbm.append(np.clip(self.model_.predict(X), 0.0, None) * self.horizon / self._td)
                 ys.append(panel.target(o, self.horizon))
                 for name in self.blend_peers:
@@ -260,7 +260,7 @@ class PoissonGBM(BaseEstimator):
         if p is None:
             raise ArgumentError("panel", None, "the offence history (a CountPanel) for a loaded model")
         cov = covariates if covariates is not None else getattr(self, "covariates_", None)
-        X = build_features(p, origin, self._td, cov)
+        X = cached_features(p, origin, self._td, cov)
         if list(X.columns) != self.feature_names_:
             raise InputError(f"features {list(X.columns)} differ from those the model was trained on "
                              f"{self.feature_names_}; pass the same covariates as at training")
