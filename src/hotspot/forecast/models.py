@@ -30,7 +30,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from hotspot.errors import ArgumentError, InputError
-from hotspot.forecast.features import (CountPanel, cached_features, feature_names,
+from hotspot.forecast.features import (CountPanel, cached_features,
                                        training_frame, weekly_origins)
 
 HORIZONS = (7, 28)
@@ -166,7 +166,7 @@ class PoissonGBM(BaseEstimator):
         if len(fit_origins) < 2:
             raise InputError(f"only {len(fit_origins)} training origin(s) with a full {self._td}-day "
                              f"target before {until.date()}; give more data or a later date")
-        X, y, w = self._rows(panel, fit_origins, covariates)
+        X, y, _ = self._rows(panel, fit_origins, covariates)
         self.feature_names_ = list(X.columns)
         with threadpool_limits(limits=self.n_threads, user_api="openmp"):
             # no sample weights: the quiet-row sample depends on the features only, so E[y | X] is
