@@ -167,3 +167,18 @@ def test_area_covariates_from_embedded_data(world):
     assert cov["imd_score"].notna().all() and (cov["population"] > 0).all()
     with pytest.raises(ArgumentError, match="level"):
         area_covariates(world, areas, "cell")
+
+
+def test_decayed_counts_equal_a_direct_sum_over_events(world):
+    from hotspot.forecast.features import DECAYS, decayed_counts
+
+    p = build_panel(world, world_universe("lsoa"))
+    origin = pd.Timestamp("2020-11-16")
+    got = decayed_counts(p.history(origin))
+    sv = world[world["serious_violence"] & (world["occurred_at"] < origin)]
+    age_days = (origin - sv["occurred_at"].dt.normalize()).dt.days.to_numpy() - 0.5
+    keep = age_days < 730
+    for tau in DECAYS:
+        direct = pd.Series(np.exp(-age_days[keep] / tau), index=sv["lsoa_code"].to_numpy()[keep])
+        direct = direct.groupby(level=0).sum().reindex(p.units, fill_value=0.0)
+        np.testing.assert_allclose(got[tau], direct.to_numpy(), rtol=1e-9, atol=1e-9)

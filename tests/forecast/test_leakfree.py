@@ -97,8 +97,8 @@ def test_offences_after_a_fold_horizon_change_no_score_of_that_fold(world, unit)
         lsoa_code="L0000", beat_code="B00", offence_id=[f"X{i}" for i in range(n)])
     more = pd.concat([world, extra], ignore_index=True)
     after = rolling_origin(more, world_universe(unit), **kw).folds
-    score_cols = [c for c in base.columns if c not in ("origin", "model")]
-    pd.testing.assert_frame_equal(base[["origin", "model"]], after[["origin", "model"]])
+    score_cols = [c for c in base.columns if c not in ("origin", "model", "blend")]
+    pd.testing.assert_frame_equal(base[["origin", "model", "blend"]], after[["origin", "model", "blend"]])
     np.testing.assert_array_equal(base[score_cols].to_numpy(float), after[score_cols].to_numpy(float))
 
 

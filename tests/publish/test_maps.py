@@ -210,11 +210,11 @@ def test_map_renders_at_force_and_city_zoom_without_collisions(tmp_path):
         pytest.skip("embedded data/boundaries.gpkg not generated yet")
     import pandas as pd
 
-    from hotspot.geography.areas import load_areas
-    from hotspot.geography.crs import to_wgs84
+    from hotspot.crs import to_wgs84
+    from hotspot.geography.areas import embedded_areas
     from hotspot.publish.maps import save_map, tasking_map
 
-    areas = load_areas()
+    areas = embedded_areas()
     # ten numbered hot spots in central Bristol, 150-400 m apart: they collide at force zoom
     xs = 358_600 + np.array([0, 150, 300, 450, 0, 150, 300, 2000, 2300, 400])
     ys = 173_000 + np.array([0, 0, 0, 0, 200, 200, 200, 1000, 1100, 400])
@@ -249,7 +249,7 @@ def test_real_data_map_at_force_and_city_zoom(real, tmp_path):
     from tests.realdata import BOUNDARIES_GPKG, POLICE, REAL
 
     from hotspot.geography.areas import load_areas
-    from hotspot.geography.crs import to_bng, to_wgs84
+    from hotspot.crs import to_bng, to_wgs84
     from hotspot.grid.binning import count_points
     from hotspot.grid.spec import GridSpec
     from hotspot.hotspots.gistar import gistar, to_cells

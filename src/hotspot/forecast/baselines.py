@@ -18,7 +18,7 @@ from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator
 
 from hotspot.errors import ArgumentError
-from hotspot.forecast.features import CountPanel
+from hotspot.forecast.features import CountPanel, decayed_counts
 
 
 class PanelForecaster(BaseEstimator):
@@ -223,10 +223,7 @@ class ExpDecayKDE(PanelForecaster):
         p = self._panel(panel)
         h = _check_horizon(horizon)
         hist = p.history(origin)
-        daily = hist.daily(self.days)
-        age = np.arange(self.days, 0, -1) - 0.5
-        w = np.zeros(p.n_units)
-        w[p.active] = np.exp(-age / self.tau) @ daily
+        w = decayed_counts(hist, (self.tau,), self.days)[self.tau]
         risk = self.kernel_ @ w
         total = hist.window(0, 56).sum() / 56.0 * h
         s = risk.sum()

@@ -30,7 +30,8 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from hotspot.errors import ArgumentError, InputError
-from hotspot.forecast.features import CountPanel, build_features, training_frame, weekly_origins
+from hotspot.forecast.features import (CountPanel, cached_features,
+                                       training_frame, weekly_origins)
 
 HORIZONS = (7, 28)
 
@@ -68,6 +69,11 @@ class PoissonGBM(BaseEstimator):
         :data:`hotspot.forecast.baselines.BASELINES`) and weight ``w`` that capture the most
         offences in the top 1% and 5% of the area over the held-out weeks (temporal cross-validation
         of what is scored; ``w = 1`` is boosting alone). Empty ``blend_peers``: boosting alone.
+    target_days : int or None
+        Train the booster on counts over this many days (default 28: four times less noisy targets
+        for a weekly ranking) and scale its forecasts by ``horizon / target_days``; never shorter
+        than the horizon (None: the horizon). Training targets always end before the held-out
+        weeks and the cut-off.
     n_threads : int or None
         OpenMP threads for boosting (default None: every core; scores do not depend on it). Give 1
         where each process has one core, as Dask workers do: more threads there oversubscribe the
@@ -98,7 +104,8 @@ class PoissonGBM(BaseEstimator):
                  quantiles: tuple = (0.1, 0.9), seed: int = 0, n_threads: int | None = None,
                  max_rows: int | None = 100_000, quiet_rate: float | None = 0.05,
                  calib_weeks: int = 8, blend_peers: tuple = ("counting", "kde_exp"),
-                 blend_weights: tuple = (0.0, 0.25, 0.5, 0.75, 1.0)) -> None:
+                 blend_weights: tuple = (0.0, 0.25, 0.5, 0.75, 1.0),
+                 target_days: int | None = 28) -> None:
         self.horizon = horizon
         self.train_weeks = train_weeks
         self.max_iter = max_iter
@@ -115,6 +122,7 @@ class PoissonGBM(BaseEstimator):
         self.calib_weeks = calib_weeks
         self.blend_peers = blend_peers
         self.blend_weights = blend_weights
+        self.target_days = target_days
 
     def _hgb(self, max_iter: int | None = None, **kw) -> HistGradientBoostingRegressor:
         return HistGradientBoostingRegressor(
@@ -147,14 +155,18 @@ class PoissonGBM(BaseEstimator):
         # the booster is trained on all but the last calib_weeks weeks, which are held out to
         # choose the blend and fit the dispersion on out-of-sample residuals; the SAME model then
         # forecasts (one fit: the intervals that ship are the ones calibrated)
-        fit_origins, calib = origins, []
+        td = pd.Timedelta(days=self._td)
+        fit_origins, calib = [o for o in origins if o + td <= until], []
         if self.calib_weeks > 0:
             k = int(min(self.calib_weeks, max(len(origins) // 3, 1)))
             first = origins[-k]
-            early = [o for o in origins if o + pd.Timedelta(days=self.horizon) <= first]
+            early = [o for o in origins if o + td <= first]
             if len(early) >= 2:
                 fit_origins, calib = early, origins[-k:]
-        X, y, w = self._rows(panel, fit_origins, covariates)
+        if len(fit_origins) < 2:
+            raise InputError(f"only {len(fit_origins)} training origin(s) with a full {self._td}-day "
+                             f"target before {until.date()}; give more data or a later date")
+        X, y, _ = self._rows(panel, fit_origins, covariates)
         self.feature_names_ = list(X.columns)
         with threadpool_limits(limits=self.n_threads, user_api="openmp"):
             # no sample weights: the quiet-row sample depends on the features only, so E[y | X] is
@@ -175,8 +187,12 @@ class PoissonGBM(BaseEstimator):
         self.covariates_ = covariates
         return self
 
+    @property
+    def _td(self) -> int:
+        return max(int(getattr(self, "target_days", None) or self.horizon), int(self.horizon))
+
     def _rows(self, panel, origins, covariates):
-        X, y, w = training_frame(panel, origins, self.horizon, covariates, quiet_rate=self.quiet_rate,
+        X, y, w = training_frame(panel, origins, self._td, covariates, quiet_rate=self.quiet_rate,
                                  seed=self.seed)
         if self.max_rows is not None and len(y) > self.max_rows:
             keep = np.sort(np.random.default_rng(self.seed).choice(len(y), self.max_rows, replace=False))
@@ -194,8 +210,8 @@ class PoissonGBM(BaseEstimator):
         ys, gbm, peers = [], [], {name: [] for name in self.blend_peers}
         with threadpool_limits(limits=self.n_threads, user_api="openmp"):
             for o in calib:
-                X = build_features(panel, o, self.horizon, covariates).to_numpy()
-                gbm.append(np.clip(self.model_.predict(X), 0.0, None))
+                X = cached_features(panel, o, self._td, covariates).to_numpy()
+                gbm.append(np.clip(self.model_.predict(X), 0.0, None) * self.horizon / self._td)
                 ys.append(panel.target(o, self.horizon))
                 for name in self.blend_peers:
                     peers[name].append(_peer(name, panel).predict(o, self.horizon, panel=panel))
@@ -230,7 +246,7 @@ class PoissonGBM(BaseEstimator):
         p = panel if panel is not None else getattr(self, "panel_", None)
         X = self._features(origin, panel, covariates).to_numpy()
         with threadpool_limits(limits=self.n_threads, user_api="openmp"):
-            mu = np.clip(self.model_.predict(X), 0.0, None)
+            mu = np.clip(self.model_.predict(X), 0.0, None) * self.horizon / self._td
         blend = getattr(self, "blend_", None) or {"peer": None, "weight": 1.0}
         if blend["peer"] is not None:
             w = float(blend["weight"])
@@ -244,7 +260,7 @@ class PoissonGBM(BaseEstimator):
         if p is None:
             raise ArgumentError("panel", None, "the offence history (a CountPanel) for a loaded model")
         cov = covariates if covariates is not None else getattr(self, "covariates_", None)
-        X = build_features(p, origin, self.horizon, cov)
+        X = cached_features(p, origin, self._td, cov)
         if list(X.columns) != self.feature_names_:
             raise InputError(f"features {list(X.columns)} differ from those the model was trained on "
                              f"{self.feature_names_}; pass the same covariates as at training")

@@ -183,7 +183,7 @@ def predict_monthly(panel: MonthlyPanel, origin, horizon_months: int, model: str
 
 
 #: Candidate (half_life months or None = equal weights, beta) of the monthly model.
-MONTHLY_GRID = tuple((h, b) for h in (None, 6.0, 3.0) for b in (0.0, 0.1, 0.2, 0.35))
+MONTHLY_GRID = tuple((h, b) for h in (None, 6.0, 3.0) for b in (0.0, 0.05, 0.1, 0.2, 0.35))
 
 
 def choose_monthly(panel: MonthlyPanel, origin, *, folds: int = 2) -> tuple[float | None, float]:
