@@ -96,11 +96,15 @@ def test_cycle_with_id_dot_refuses_before_touching_out(tmp_path):
     (out / ".cache" / "keep").write_text("cache")
     before = _tree(out)
     for bad in (".", "..", "../elsewhere"):
-        cfg = validate({"inputs": {"offences": [str(data_dir() / "offences_extract.csv.gz")]},
-                        "cycle": {"id": bad}})
+        raw = {"inputs": {"embedded": True, "offences": [str(data_dir() / "offences_extract.csv.gz")]},
+               "cycle": {"id": bad}}
+        with pytest.raises(ConfigError, match="cycle id"):  # the config itself is refused
+            validate(raw)
+        good = validate({**raw, "cycle": {"id": "ok"}})
+        good.cycle["id"] = bad  # a config edited after validation is refused again by the run
         t0 = time.perf_counter()
         with pytest.raises(ConfigError, match="cycle id"):
-            run_cycle(cfg, out, log=lambda s: None)
+            run_cycle(good, out, log=lambda s: None)
         assert time.perf_counter() - t0 < 30      # refused before any stage ran
         assert _tree(out) == before
 

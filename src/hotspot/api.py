@@ -35,13 +35,14 @@ from hotspot.grid.binning import count_points
 from hotspot.grid.cube import space_time_cube
 from hotspot.grid.study_area import StudyArea
 from hotspot.hotspots import emerging as _emerging
+from hotspot.ingest import read_offences
 from hotspot.hotspots import gistar as _gistar
 from hotspot.hotspots import kde as _kde
 from hotspot.kernels.kde import KERNELS
 from hotspot.paths import data_dir
 from hotspot.publish import maps as _maps
 
-__all__ = ["study_area", "load_offences", "select_offences", "time_resolution", "kde", "rate_kde", "gistar",
+__all__ = ["study_area", "points_study_area", "load_offences", "select_offences", "time_resolution", "kde", "rate_kde", "gistar",
            "emerging", "profile", "forecast", "backtest", "tasking_map"]
 
 #: Resolutions a set of offences can have (see :func:`time_resolution`).
@@ -92,6 +93,49 @@ def study_area(boundaries: str | Path | Sequence[str | Path] | Areas | None = No
     if not paths:
         raise ArgumentError("boundaries", boundaries, "at least one boundary file")
     return StudyArea.from_areas(read_boundaries(paths, **layers), embedded=False, population=population)
+
+
+def points_study_area(inputs: str | Path | Sequence[str | Path], *, mapping: Any = None,
+                      now: Any = None) -> StudyArea:
+    """A study area that is the offences' own bounding box, for data without boundaries.
+
+    For a quick look at an extract (``--extent points``): the grid covers the offences and no cell
+    outside it is analysed. It knows no LSOAs, beats or LAs (one area, ``"extent"``). Real
+    police.uk offences (ONS LSOA codes) are refused: their force's boundaries exist and belong
+    in the analysis (``--boundaries``).
+
+    Raises
+    ------
+    InputError
+        No located offence, or real police.uk offences.
+    """
+    paths = [Path(inputs)] if isinstance(inputs, (str, Path)) else [Path(p) for p in inputs]
+    frames = []
+    for p in paths:
+        if not p.exists():
+            raise InputError("offence input not found; check the path", path=p)
+    geo = [p for p in paths if _geocode.is_geocoded_gpkg(p)]
+    raw = [p for p in paths if p not in geo]
+    frames += [_geocode.read_geocoded(p) for p in geo]
+    if raw:
+        frames.append(read_offences(raw, mapping=mapping, now=now).accepted)
+    off = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if "published_lsoa" in off.columns and off["published_lsoa"].astype(str).str.match(r"^[EW]01\d{6}$").any():
+        raise InputError("these are real police.uk offences (ONS LSOA codes): give your force's boundaries "
+                         "with --boundaries PATH instead of --extent points")
+    x = off["easting"].to_numpy(float) if "easting" in off else np.array([])
+    y = off["northing"].to_numpy(float) if "northing" in off else np.array([])
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        raise InputError("no offence has coordinates, so their extent is empty; give --boundaries")
+    x0, y0, x1, y1 = x[ok].min(), y[ok].min(), x[ok].max(), y[ok].max()
+    pad = 1.0  # every point strictly inside the box
+    geom = box(x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+    lsoa = gpd.GeoDataFrame({"lsoa_code": ["extent"], "lsoa_name": ["offences' extent"]}, geometry=[geom],
+                            crs="EPSG:27700")
+    force = gpd.GeoDataFrame({"name": ["offences' bounding box"]}, geometry=[geom], crs="EPSG:27700")
+    areas = Areas(lsoa=lsoa, beat=None, la=None, force=force, source="the offences' bounding box")
+    return StudyArea.from_areas(areas, embedded=False)
 
 
 def load_offences(inputs: str | Path | Sequence[str | Path], study_area: StudyArea, *,

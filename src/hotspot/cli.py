@@ -85,18 +85,37 @@ def _fields(pairs: Optional[List[str]]) -> dict:
     return out
 
 
-def _study(boundaries: Optional[List[Path]], embedded: bool, fields: Optional[List[str]] = None):
-    """The study area of a command: the user's boundaries, or the embedded world when asked."""
+_EXTENT_HELP = ("Study area: 'force' (the --boundaries or --embedded area; cells outside are "
+                "empty), 'points' (the offences' own bounding box, for data without boundaries; "
+                "police.uk files need --boundaries) or 'auto' (force when boundaries are given, else "
+                "points, said on screen).")
+
+
+def _study(boundaries: Optional[List[Path]], embedded: bool, fields: Optional[List[str]] = None, *,
+           extent: str = "force", inputs: Optional[List[Path]] = None):
+    """The study area of a command: the user's boundaries, the embedded world when asked, or the
+    offences' bounding box (``--extent points``); never the embedded world unasked."""
     from hotspot import api
     from hotspot.errors import ArgumentError
 
+    if extent not in ("force", "points", "auto"):
+        raise ArgumentError("--extent", extent, "'force', 'points' or 'auto'")
+    if extent == "auto":
+        extent = "force" if (boundaries or embedded) else "points"
+    if extent == "points":
+        if boundaries or embedded:
+            raise ArgumentError("--extent", extent, "'force' when --boundaries or --embedded is given")
+        sa = api.points_study_area(inputs or [])
+        typer.echo("study area: the offences' bounding box (--extent points; no boundaries)", err=True)
+        return sa
     boundaries = list(boundaries) if boundaries else None
     mapping = _fields(fields)
     if mapping and boundaries:
         return api.study_area(boundaries, fields=mapping)
     if boundaries is None and not embedded:
         raise ArgumentError("--boundaries", None, "your force's boundary file (ONS LSOA/ward/LA "
-                            "GeoPackage or GeoJSON), or --embedded for the synthetic demo world")
+                            "GeoPackage or GeoJSON), --embedded for the synthetic demo world, or "
+                            "--extent points for the offences' own bounding box")
     if boundaries is not None and embedded:
         raise ArgumentError("--embedded", True, "left out when --boundaries is given")
     return api.study_area(boundaries, embedded=embedded)
@@ -210,6 +229,7 @@ def kde_cmd(
                                       "(default) or every offence."),
     boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
+    extent: str = typer.Option("auto", "--extent", help=_EXTENT_HELP),
     truncate: float = typer.Option(3.0, "--truncate", help="Gaussian only: support in bandwidths."),
     rate: bool = typer.Option(False, "--rate/--density", help="Write offences per 1,000 residents "
                               "(dual KDE over LSOA populations at their representative points) "
@@ -228,7 +248,7 @@ def kde_cmd(
     suffix = out.suffix.lower()
     if suffix not in (".tif", ".tiff", ".nc"):
         raise ArgumentError("--out", str(out), "a path ending .tif, .tiff or .nc")
-    sa = _study(boundaries, embedded)
+    sa = _study(boundaries, embedded, extent=extent, inputs=inputs)
     off = api.select_offences(api.load_offences(inputs, sa).offences, serious_only=serious_only,
                               date_from=date_from, date_to=date_to)
     if rate:
@@ -271,6 +291,7 @@ def gistar_cmd(
                                       "(default) or every offence."),
     boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
+    extent: str = typer.Option("auto", "--extent", help=_EXTENT_HELP),
 ) -> None:
     """Getis-Ord Gi* hot and cold spots of offence counts on a grid, FDR-adjusted (ArcGIS Gi_Bin classes)."""
     from hotspot import api
@@ -278,7 +299,7 @@ def gistar_cmd(
     from hotspot.io import write_gpkg
     from hotspot.schema import GI_CLASSES
 
-    sa = _study(boundaries, embedded)
+    sa = _study(boundaries, embedded, extent=extent, inputs=inputs)
     off = api.select_offences(api.load_offences(inputs, sa).offences, serious_only=serious_only,
                               date_from=date_from, date_to=date_to)
     ds = api.gistar(off, sa, cell=cell, distance=distance, weights=weights, permutations=permutations,
@@ -322,6 +343,7 @@ def emerging_cmd(
     all_offences: bool = typer.Option(False, "--all", help="Use every offence, not only serious violence."),
     boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
+    extent: str = typer.Option("auto", "--extent", help=_EXTENT_HELP),
     alpha: float = typer.Option(0.1, "--alpha", help="Significance of a hot/cold bin (0.1 = 90%)."),
     patterns_only: bool = typer.Option(False, "--patterns-only", help="Write only cells with a pattern "
                                        "(drop 'no pattern detected' cells)."),
@@ -333,7 +355,7 @@ def emerging_cmd(
     from hotspot.hotspots.emerging import category_counts, to_cells
     from hotspot.io import write_gpkg
 
-    sa = _study(boundaries, embedded)
+    sa = _study(boundaries, embedded, extent=extent, inputs=inputs)
     off = api.select_offences(api.load_offences(inputs, sa).offences, serious_only=not all_offences)
     step = step or ("week" if api.time_resolution(off) == "exact" else "month")
     ds = api.emerging(off, sa, cell=cell, step=step, distance=distance, time_lag=time_lag,

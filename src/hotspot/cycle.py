@@ -77,6 +77,7 @@ from hotspot.hotspots.emerging import to_cells as emerging_cells
 from hotspot.hotspots.gistar import to_cells as gistar_cells
 from hotspot.hotspots.harm import load_harm_index
 from hotspot.hotspots.peaks import NO_HOURS, TOP_COLUMNS, top_hotspots
+from hotspot.ingest.audit import audit_offences
 from hotspot.io import sha256_file, write_csv, write_gpkg, write_json, write_text
 from hotspot.paths import data_dir
 from hotspot.publish import redact
@@ -382,8 +383,9 @@ def stage_offences(ctx: _Context, folder: Path) -> None:
     write_offences(res.offences, folder / "offences.gpkg")
     write_csv(folder / "quarantine.csv", res.quarantine)
     write_json(folder / "ingest_report.json", res.report)
-    if getattr(res, "audit", None):
-        write_json(folder / "audit.json", res.audit)
+    audit = getattr(res, "audit", None) or audit_offences(res.offences, res.quarantine,
+                                                          expected_rows=res.report["totals"]["rows_read"])
+    write_json(folder / "audit.json", audit)
 
 
 def _analysed_in_cycle(ctx: _Context) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
