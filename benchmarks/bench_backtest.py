@@ -75,8 +75,8 @@ def main() -> None:
 
     off, source = _offences(a.synthetic)
     if source == "embedded":
-        from hotspot.grid.universe import study_universe
         from hotspot.geography.areas import embedded_areas
+        from hotspot.grid.universe import study_universe
         universe = study_universe(embedded_areas(), a.unit, a.cell)
     else:
         from synthworld import world_universe

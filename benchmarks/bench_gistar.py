@@ -86,7 +86,7 @@ def main() -> None:
     t300_esda = None
     for n in (100, 300, 1000):
         v = grid(n)
-        ours = best(lambda: gistar_arrays(v, CELL, DIST), repeat=3)
+        ours = best(lambda v=v: gistar_arrays(v, CELL, DIST), repeat=3)
         note = ""
         if n < 1000 or args.esda_1000:
             ref = esda_run(v)

@@ -156,7 +156,7 @@ def test_stale_lock_race_lets_exactly_one_run_in(tmp_path):
                  for _, pid, _ in events}
         spans = sorted(tuple(v) for v in spans.values() if len(v) == 2)
         assert spans, (trial, events)                      # someone got in
-        for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
+        for (_a0, a1), (b0, _b1) in zip(spans, spans[1:]):
             assert b0 >= a1, (trial, spans)                # never two holders at once
         assert not (tmp_path / LOCK_NAME).exists()
 

@@ -35,9 +35,9 @@ from hotspot.grid.binning import count_points
 from hotspot.grid.cube import space_time_cube
 from hotspot.grid.study_area import StudyArea
 from hotspot.hotspots import emerging as _emerging
-from hotspot.ingest import read_offences
 from hotspot.hotspots import gistar as _gistar
 from hotspot.hotspots import kde as _kde
+from hotspot.ingest import read_offences
 from hotspot.kernels.kde import KERNELS
 from hotspot.paths import data_dir
 from hotspot.publish import maps as _maps

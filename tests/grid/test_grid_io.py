@@ -72,6 +72,6 @@ def test_read_geotiff_errors(tmp_path):
 
 def test_failed_write_leaves_no_file(tmp_path):
     g, da = _grid()
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - rasterio or our own error: either must leave no file
         write_geotiff(da, tmp_path / "k.tif", dtype="int8")
     assert list(tmp_path.iterdir()) == []

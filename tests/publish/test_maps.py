@@ -248,8 +248,8 @@ def test_real_data_map_at_force_and_city_zoom(real, tmp_path):
     import pandas as pd
     from tests.realdata import BOUNDARIES_GPKG, POLICE, REAL
 
-    from hotspot.geography.areas import load_areas
     from hotspot.crs import to_bng, to_wgs84
+    from hotspot.geography.areas import load_areas
     from hotspot.grid.binning import count_points
     from hotspot.grid.spec import GridSpec
     from hotspot.hotspots.gistar import gistar, to_cells

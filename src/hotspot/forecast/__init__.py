@@ -9,17 +9,3 @@ Submodules: :mod:`~hotspot.grid.universe`, :mod:`~hotspot.forecast.monthly`,
 """
 
 from __future__ import annotations
-
-
-def __getattr__(name: str):
-    # lazy re-exports: importing the package stays cheap
-    if name == "forecast_next":
-        from hotspot.forecast.models import forecast_next
-        return forecast_next
-    if name == "rolling_origin":
-        from hotspot.forecast.backtest import rolling_origin
-        return rolling_origin
-    if name == "reopening":
-        from hotspot.forecast.scenarios import reopening
-        return reopening
-    raise AttributeError(f"module 'hotspot.forecast' has no attribute {name!r}")

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -34,6 +36,7 @@ from hotspot.forecast.metrics import (
 )
 from hotspot.forecast.models import PoissonGBM
 from hotspot.grid.universe import Universe, require_universe
+from hotspot.io import write_json, write_with
 from hotspot.progress import track
 
 #: The learned model and every peer, scored on the same units by the same scorer.
@@ -58,7 +61,6 @@ class BacktestResult:
 
     def to_json(self, path: str | Path) -> Path:
         """Write :attr:`summary` (with the per-fold table under ``"folds"``) atomically."""
-        from hotspot.io import write_json
 
         out = dict(self.summary)
         f = self.folds.copy()
@@ -232,12 +234,9 @@ def rolling_origin(offences: pd.DataFrame, universe: Universe | None = None, *, 
 
 def backtest_chart(result: BacktestResult, path: str | Path) -> Path:
     """Draw the backtest chart to a PNG (atomic write)."""
-    import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    from hotspot.io import write_with
 
     models = result.summary["models"]
     names = list(models)

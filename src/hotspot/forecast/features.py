@@ -8,6 +8,7 @@ array strictly before ``t`` only (the slice is taken first, so later data cannot
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,9 +16,13 @@ import pandas as pd
 from scipy import sparse
 from scipy.spatial import cKDTree
 
+from hotspot.covariates.imd import read_imd
+from hotspot.covariates.profiles import area_profile
+from hotspot.covariates.universal_credit import read_statxplore
 from hotspot.errors import ArgumentError, InputError
 from hotspot.forecast.regimes import REGIME_COLUMNS, bank_holiday_days, daily_regimes
 from hotspot.grid.universe import UNITS, Universe, require_universe  # noqa: F401
+from hotspot.paths import data_dir
 
 #: Lookback windows in weeks.
 WINDOWS = (1, 2, 4, 13, 52)
@@ -476,12 +481,7 @@ def area_covariates(offences: pd.DataFrame, areas, level: str = "lsoa", *, imd_p
     DataFrame
         Indexed by ``<level>_code``, columns :data:`COVARIATE_COLUMNS`.
     """
-    import re
 
-    from hotspot.covariates.imd import read_imd
-    from hotspot.covariates.profiles import area_profile
-    from hotspot.covariates.universal_credit import read_statxplore
-    from hotspot.paths import data_dir
 
     if level not in ("lsoa", "beat"):
         raise ArgumentError("level", level, "'lsoa' or 'beat' (grid cells have no area covariates)")

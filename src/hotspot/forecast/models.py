@@ -22,16 +22,21 @@ own day-hour profile shrunk towards the global profile.
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import stats
+from shapely.geometry import box
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from hotspot.errors import ArgumentError, InputError
-from hotspot.forecast.features import (CountPanel, cached_features,
-                                       training_frame, weekly_origins)
+from hotspot.forecast import baselines
+from hotspot.forecast.features import CountPanel, build_panel, cached_features, training_frame, weekly_origins
+from hotspot.forecast.metrics import hotspot_scores
+from hotspot.grid.universe import study_universe
+from hotspot.schema import BNG
 
 HORIZONS = (7, 28)
 
@@ -203,7 +208,6 @@ class PoissonGBM(BaseEstimator):
         """Choose the blend on the held-out weeks ``calib`` (every unit, out of sample: the booster
         was trained before them), then the dispersion of the chosen forecast's residuals there:
         ``alpha = max(0, sum((y - mu)^2 - mu) / sum(mu^2))``."""
-        from hotspot.forecast.metrics import hotspot_scores
 
         if not calib:
             return 0.0, {"method": "none: too few training weeks for a held-out fit (Poisson)"}
@@ -295,7 +299,6 @@ class PoissonGBM(BaseEstimator):
 
 def _peer(name: str, panel: CountPanel):
     """A peer forecaster fitted on ``panel`` (kept per panel: kernels are built once)."""
-    from hotspot.forecast import baselines
 
     key = ("peer", name)
     if key not in panel._nb:
@@ -422,12 +425,7 @@ def forecast_next(offences: pd.DataFrame, origin, horizon: int = 7, unit: str = 
         Layer ``unit, expected, q10, q90, rank`` + geometry (cell square or area polygon) in
         EPSG:27700, sorted by rank; and the day x hour split (:func:`day_hour_split`).
     """
-    import geopandas as gpd
-    from shapely.geometry import box
 
-    from hotspot.forecast.features import build_panel
-    from hotspot.grid.universe import study_universe
-    from hotspot.schema import BNG
 
     origin = pd.Timestamp(origin).normalize()
     sel = offences[pd.to_datetime(offences["occurred_at"]) < origin]

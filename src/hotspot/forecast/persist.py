@@ -36,8 +36,12 @@ import os
 import platform
 import secrets
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import numpy
+import sklearn
+import skops
 import skops.io as sio
 
 from hotspot.errors import ModelFileError
@@ -146,15 +150,9 @@ def _check_types(path: Path, data: bytes) -> list[str]:
 
 
 def _versions() -> dict:
-    import numpy
-    import sklearn
-    import skops
-
     try:
-        from importlib.metadata import version
-
         hv = version("hotspot")
-    except Exception:  # not installed as a distribution
+    except PackageNotFoundError:  # not installed as a distribution
         hv = "unknown"
     return {"python": platform.python_version(), "hotspot": hv, "scikit-learn": sklearn.__version__,
             "skops": skops.__version__, "numpy": numpy.__version__}

@@ -28,8 +28,13 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from hotspot.errors import ArgumentError, InputError
+from hotspot.io import write_with
+from hotspot.paths import data_dir, reference_dir
 
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -277,7 +282,6 @@ def reference_profile(path: str | Path | None = None) -> pd.DataFrame:
     ----------
     .. [1] Avon and Somerset VRU (2021), Serious Violence Strategic Needs Assessment.
     """
-    from hotspot.paths import data_dir, reference_dir
 
     if path is None:
         cands = [data_dir() / "reference" / REFERENCE_FILE, reference_dir() / REFERENCE_FILE]
@@ -412,11 +416,7 @@ def heatmap_figure(table: pd.DataFrame, path: str | Path, *, title: str | None =
 
     Modelled tables (``attrs["modelled"]``) say so in the title; ``windows`` are outlined.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
 
-    from hotspot.io import write_with
 
     a = as_array(table)
     fig = Figure(figsize=(11, 3.8), dpi=120)

@@ -113,7 +113,7 @@ def _ratio(ev: pd.DataFrame, types: pd.Series, a, b, year: int) -> pd.DataFrame:
     rows = []
     for ut in ("nte", "other"):
         for period, is_night in (("night", True), ("day", False)):
-            def _n(frame):
+            def _n(frame, ut=ut, is_night=is_night):
                 typ = frame["unit"].map(types).fillna("other")
                 return int(((typ == ut) & (frame["night"] == is_night)).sum())
             n_cur, n_base = _n(cur), _n(base)
