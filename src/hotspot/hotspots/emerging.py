@@ -418,7 +418,10 @@ def to_cells(ds: Any, *, patterns_only: bool = False):
         n_cold_steps, final_z, total_count``, square cell polygons, CRS EPSG:27700.
     """
 
-    ref = ds["category_code"].assign_attrs(cell=ds.attrs.get("cell"), crs=ds.attrs.get("crs", "EPSG:27700"))
+    if not ds.attrs.get("crs"):  # a CRS is never assumed
+        raise ArgumentError("ds", "a result without a 'crs' attribute", "the Dataset from emerging_hotspots "
+                            "of a cube whose attrs name its CRS (EPSG:27700)")
+    ref = ds["category_code"].assign_attrs(cell=ds.attrs.get("cell"), crs=ds.attrs["crs"])
     if ref.attrs["cell"] is None:
         ref.attrs.pop("cell")
     spec = GridSpec.from_dataarray(ref)

@@ -226,6 +226,16 @@ def _p_sim(y: np.ndarray, valid: np.ndarray, oy: np.ndarray, ox: np.ndarray, w: 
     return p_sim, p_perm
 
 
+def _crs_of(obj: Any, name: str) -> str:
+    """The CRS recorded in a grid's attributes; a CRS is never assumed."""
+    crs = getattr(obj, "attrs", {}).get("crs")
+    if not crs:
+        raise ArgumentError(name, "a grid without a 'crs' attribute",
+                            "a grid whose attrs name its CRS (EPSG:27700), e.g. from "
+                            "hotspot.grid.binning.count_points or GridSpec.dataarray")
+    return str(crs)
+
+
 def gistar(counts: xr.DataArray, distance: float, *, weights: str = "binary", permutations: int = 0,
            seed: int | None = None, fdr: str = "bh_dependence", alpha: float = 0.05,
            window_sums: tuple[np.ndarray, np.ndarray] | None = None, inference: str | None = None,
@@ -371,7 +381,7 @@ def gistar(counts: xr.DataArray, distance: float, *, weights: str = "binary", pe
     attrs = {
         "distance": float(distance), "weights": weights, "permutations": int(permutations),
         "seed": -1 if seed is None else int(seed), "fdr": fdr, "alpha": a, "cell": cell,
-        "crs": counts.attrs.get("crs", "EPSG:27700"), "n_cells": int(valid.sum()),
+        "crs": _crs_of(counts, "counts"), "n_cells": int(valid.sum()),
         "mean_neighbours": float(np.nanmean(res["neighbours"])),
         "n_hot": int(np.sum(sig & (direction > 0))), "n_cold": int(np.sum(sig & (direction < 0))),
         "inference": inference, "background": float(ex["background"]),
@@ -417,4 +427,4 @@ def to_cells(ds: xr.Dataset, where: Any = None):
     cls = ds["gi_class"].values[keep].astype(np.int64)
     cols["class"] = cls
     cols["class_label"] = _fdr.class_labels(cls).astype(str)
-    return gpd.GeoDataFrame(cols, geometry=geom, crs=ds.attrs.get("crs", "EPSG:27700"))
+    return gpd.GeoDataFrame(cols, geometry=geom, crs=_crs_of(ds, "ds"))
