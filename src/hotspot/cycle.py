@@ -997,7 +997,7 @@ def _run(ctx: _Context, cfg: CycleConfig, out: Path, public: bool, wait: float,
     with folder_lock(out, wait=wait):
         clean_leftovers(out)  # working folders of killed runs (we hold the lock)
         cache = StageCache(out / ".cache")
-        inputs = ctx.input_paths()
+        inputs: list[Path | None] = list(ctx.input_paths())  # cfg.path() may give None
         if cfg.forecast["model"]:  # a swapped model changes the cache key and the manifest
             inputs.append(cfg.path(cfg.forecast["model"]))
         hashes = hash_inputs([p for p in inputs if p is not None and p.exists()])

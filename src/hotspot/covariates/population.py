@@ -82,6 +82,9 @@ def read_population(path: str | Path) -> pd.DataFrame:
     body = [r for r in rows[header_at + 1:]]
     # trailing blank lines or notes: stop at the first row with no code cell
     ci, ni, ti = _find(header, _CODE), _find(header, _NAME), _find(header, _TOTAL)
+    if ci is None or ti is None:  # cannot happen: header_at is the first row holding both
+        raise InputError(f"the header on line {header_at + 1} lacks {POPULATION_COLUMNS[0]!r} or "
+                         f"{POPULATION_COLUMNS[2]!r}", path=path, row=header_at + 1)
     end = len(body)
     for k, r in enumerate(body):
         if len(r) <= ci or not r[ci].strip():

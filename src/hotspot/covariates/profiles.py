@@ -194,7 +194,7 @@ def area_profile(offences: pd.DataFrame, areas: Areas, *, imd: pd.DataFrame | No
             out.insert(1, "name", out[key].map(names).fillna(""))
         else:
             out.insert(1, "name", "")
-        if uc_la is not None:
+        if uc_la is not None and uc is not None:  # uc_la is only set from uc
             missing["uc"] = report_missing(uc_la.index, out[key], what="Universal Credit",
                                            source=uc.attrs.get("source"))
             out["uc_households"] = out[key].map(uc_la)

@@ -179,8 +179,12 @@ def read_statxplore(path: str | Path) -> pd.DataFrame:
         if row and row[0].strip().endswith(":") and len(row) > 1:
             meta[row[0].strip().rstrip(":").lower()] = row[1].strip()
     header = [c.strip() for c in rows[header_at]]
-    month_cols = [(j, parse_month(c)) for j, c in enumerate(header) if j > 0 and parse_month(c)]
-    labels, values, lines, total = [], [], [], None
+    parsed = [(j, parse_month(c)) for j, c in enumerate(header) if j > 0]
+    month_cols = [(j, m) for j, m in parsed if m]
+    labels: list[str] = []
+    values: list[list[str]] = []
+    lines: list[int] = []
+    total: list[str] | None = None
     for k, row in enumerate(rows[header_at + 1:]):
         line = header_at + 2 + k
         if not row or not any(c.strip() for c in row):
@@ -198,13 +202,15 @@ def read_statxplore(path: str | Path) -> pd.DataFrame:
         lines.append(line)
     if not labels:
         raise InputError("the table has a header but no area rows", path=path, row=header_at + 1)
-    found = [AREA_CODE.search(lb) for lb in labels]
-    for lb, m, line in zip(labels, found, lines):
+    found: list[str] = []
+    for lb, line in zip(labels, lines):
+        m = AREA_CODE.search(lb)
         if m is None:
             raise InputError(f"row label {lb!r} holds no area code (such as E01014581 or E06000023); "
                              f"export with codes shown ('Bristol 045C (E01014581)')", path=path, row=line,
                              column=header[0])
-    codes = pd.Series([m.group(0) for m in found])
+        found.append(m.group(0))
+    codes = pd.Series(found)
     # rows are consecutive from the first data line, so line numbers map one to one
     codes = check_codes(codes, path=path, column=header[0] or "area", first_line=lines[0],
                         pattern=re.compile(AREA_CODE.pattern), what="area code")

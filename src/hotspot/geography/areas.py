@@ -105,7 +105,8 @@ class Areas:
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """Study-area bounds (minx, miny, maxx, maxy) in metres."""
-        return tuple(float(v) for v in self.force.total_bounds)
+        minx, miny, maxx, maxy = (float(v) for v in self.force.total_bounds)
+        return minx, miny, maxx, maxy
 
     def describe(self) -> str:
         """One sentence for briefings and manifests: what each level is and where it came from."""

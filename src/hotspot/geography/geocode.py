@@ -17,7 +17,7 @@ import csv
 import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -390,15 +390,16 @@ def merge_geocode_into_report(report: dict, quarantined: pd.DataFrame) -> dict:
         entry["accepted"] -= int(n)
         entry["quarantined"] += int(n)
         entry["by_reason"][reason] = entry["by_reason"].get(reason, 0) + int(n)
-    totals = {"rows_read": 0, "accepted": 0, "quarantined": 0, "by_reason": {}}
+    totals: dict[str, Any] = {"rows_read": 0, "accepted": 0, "quarantined": 0}
+    by_reason: dict[str, int] = {}
     for entry in files.values():
         for k in ("rows_read", "accepted", "quarantined"):
             totals[k] += int(entry[k])
         for r, n in entry["by_reason"].items():
-            totals["by_reason"][r] = totals["by_reason"].get(r, 0) + int(n)
+            by_reason[r] = by_reason.get(r, 0) + int(n)
         if entry["rows_read"] != entry["accepted"] + entry["quarantined"]:
             raise AssertionError(f"row counts do not reconcile for {entry}")
-    totals["by_reason"] = dict(sorted(totals["by_reason"].items()))
+    totals["by_reason"] = dict(sorted(by_reason.items()))
     report["totals"] = totals
     return report
 

@@ -111,9 +111,9 @@ def space_time_cube(offences_or_xy_t: Any, spec: GridSpec, step: str = "week", s
         raise ArgumentError("step", step, f"one of {STEPS}")
     if isinstance(offences_or_xy_t, pd.DataFrame):
         df = offences_or_xy_t
-        for col in ("easting", "northing"):
-            if col not in df.columns:
-                raise InputError(f"offences need an {col!r} column (EPSG:27700 metres)", column=col)
+        for need in ("easting", "northing"):
+            if need not in df.columns:
+                raise InputError(f"offences need an {need!r} column (EPSG:27700 metres)", column=need)
         x, y = as_xy(df["easting"].to_numpy(dtype=float), df["northing"].to_numpy(dtype=float))
         t = _times_of(df, step)
     elif isinstance(offences_or_xy_t, (tuple, list)) and len(offences_or_xy_t) == 3:

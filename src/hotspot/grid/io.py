@@ -160,7 +160,7 @@ def _cf_grid_mapping() -> dict[str, Any]:
 
 
 def _clean_attrs(attrs: dict) -> dict:
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in attrs.items():
         if isinstance(v, (bool, np.bool_)):
             out[k] = int(v)

@@ -43,6 +43,8 @@ def _parts(obj: Any, name: str, min_class: int, top_share: float):
         raise ArgumentError(name, type(obj).__name__,
                             "an xarray Dataset from gistar() or a DataArray of gi_class or counts")
     tmpl = gi if gi is not None else counts
+    if tmpl is None:  # the Dataset check above requires gi_class or count
+        raise ArgumentError(name, "neither 'gi_class' nor 'count'", "a Gi* result or a DataArray of counts")
     if tuple(tmpl.dims) != ("y", "x"):
         raise ArgumentError(name, f"dims {tuple(tmpl.dims)}", "a (y, x) grid")
     if counts is not None:
@@ -56,7 +58,7 @@ def _parts(obj: Any, name: str, min_class: int, top_share: float):
             g = np.nan_to_num(g)
         hot = g >= min_class
     else:
-        c = np.where(valid, counts.values.astype(float), -np.inf)
+        c = np.where(valid, tmpl.values.astype(float), -np.inf)  # gi is None, so tmpl is counts
         nvalid = int(valid.sum())
         k = max(1, int(np.ceil(top_share * nvalid - 1e-9))) if nvalid else 0
         hot = np.zeros(c.shape, dtype=bool)

@@ -170,7 +170,8 @@ def load_harm_index(path: str | Path, *, override: str | Path | None = None,
         extra, src2 = _read_table(Path(override))
         table.update(extra)
         source = "; ".join(s for s in (source, f"overrides: {src2 or Path(override).name}") if s)
-    by_code, by_type = {}, {}
+    by_code: dict[str, float] = {}
+    by_type: dict[str, float] = {}
     for k, v in table.items():
         code = _norm_code(k)
         (by_code if code else by_type)[code or k] = v

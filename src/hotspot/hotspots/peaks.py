@@ -111,7 +111,7 @@ def top_hotspots(now: pd.DataFrame, study_area: StudyArea, *, period_days: float
     if places.empty:
         return pd.DataFrame(columns=cols)
     places["rank"] = np.arange(1, len(places) + 1)
-    if has_hist:
+    if has_hist and history is not None:  # has_hist implies history is given
         hx, hy = history["easting"].to_numpy(float), history["northing"].to_numpy(float)
         hc = [len(i) for i in _within(hx, hy, places["x"].to_numpy(float), places["y"].to_numpy(float), radius)]
         ch = poisson_change(places["count"].to_numpy(int), np.asarray(hc, int), exposure_now=float(period_days),

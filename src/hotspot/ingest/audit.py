@@ -222,7 +222,7 @@ def audit_offences(offences: pd.DataFrame, quarantine: pd.DataFrame, *, expected
 
     mapped_n = int(counts.get("mapped", 0))
     other = {k.split(":", 1)[1]: int(v) for k, v in counts.items() if str(k).startswith("quarantined:")}
-    recon = {"rows_read": n, "mapped": mapped_n, "no_location": int(counts.get("no_location", 0)),
+    recon: dict[str, Any] = {"rows_read": n, "mapped": mapped_n, "no_location": int(counts.get("no_location", 0)),
              "outside_force": int(counts.get("outside_force", 0)), "duplicate": dup_rows,
              "other_quarantined": other}
     total = recon["mapped"] + recon["no_location"] + recon["outside_force"] + dup_rows + sum(other.values())

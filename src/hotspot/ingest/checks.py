@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -191,7 +191,7 @@ def check_future(staged: pd.DataFrame, flags: Flags, now) -> None:
         flags.flag(fut, "future_date", lazy("{} is after " + str(now if now is not None else "now"), shown))
 
 
-def seen_before(values: Sequence, seen: set) -> np.ndarray:
+def seen_before(values: Sequence[Any] | np.ndarray, seen: set) -> np.ndarray:
     """True where a value is already in ``seen``: set lookups, O(len(values)) (``Series.isin(seen)``
     would copy every id seen so far on each call, quadratic over many files)."""
     return np.fromiter((v in seen for v in values), dtype=bool, count=len(values))
@@ -235,13 +235,14 @@ def file_report(n: int, flags: Flags, fmt: str) -> dict:
 
 def totals(files: Mapping[str, dict]) -> dict:
     """Sum per-file counts."""
-    out = {"rows_read": 0, "accepted": 0, "quarantined": 0, "by_reason": {}}
+    out: dict[str, Any] = {"rows_read": 0, "accepted": 0, "quarantined": 0}
+    by_reason: dict[str, int] = {}
     for entry in files.values():
         for k in ("rows_read", "accepted", "quarantined"):
             out[k] += int(entry[k])
         for r, n in entry["by_reason"].items():
-            out["by_reason"][r] = out["by_reason"].get(r, 0) + int(n)
-    out["by_reason"] = dict(sorted(out["by_reason"].items()))
+            by_reason[r] = by_reason.get(r, 0) + int(n)
+    out["by_reason"] = dict(sorted(by_reason.items()))
     return out
 
 

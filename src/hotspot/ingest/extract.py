@@ -466,7 +466,7 @@ def stage_extract(raw: pd.DataFrame, lines: np.ndarray, source: str, mapping: di
     flags.flag((ids == "").to_numpy(), "missing_id", f"column {cols['id']!r} (offence id) is empty")
 
     fmt, dayfirst = mapping["formats"]["datetime"], mapping["formats"]["dayfirst"]
-    precision = "exact"
+    precision: str | np.ndarray = "exact"
     to = None
     if "occurred_at" in cols:
         col, txt = cols["occurred_at"], get("occurred_at")

@@ -157,6 +157,8 @@ def _load(unit: _Unit, mapping: dict) -> tuple[pd.DataFrame, np.ndarray]:
     if unit.kind == "gpkg":
         return read_gpkg(unit.path, mapping["source"]["layer"])
     if unit.kind == "zipmember":
+        if unit.member is None:  # expand_inputs always names the member of a zip unit
+            raise InputError("zip input without a member name; pass the zip file itself", path=unit.source)
         data = read_zip_member(unit.path, unit.member)
         if b"\x00" in data[:8192]:
             raise InputError("binary zip member; expected a police.uk CSV", path=unit.source)

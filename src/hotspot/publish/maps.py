@@ -605,7 +605,8 @@ def tasking_map(*, kde=None, gistar=None, emerging=None, forecast=None, areas=No
         m.fit_bounds(b)
     m.add_child(_script_element(_DECLUTTER_JS % {"map": m.get_name()}))
     m.add_child(_script_element(_HASH_VIEW_JS % {"map": m.get_name()}))
-    m._hotspot_handling = handling  # noqa: SLF001 - read by save_map
+    # folium.Map declares no such attribute: the handling label is stashed on the instance
+    m._hotspot_handling = handling  # type: ignore[attr-defined]  # noqa: SLF001 - read by save_map
     return m
 
 

@@ -284,8 +284,8 @@ def public_table(df: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, text: 
     geo = hasattr(out, "geometry") and "geometry" in getattr(out, "columns", [])
     if geo:
         _check_geometry(out, min_cell)
-    roles = {c: column_role(c) for c in out.columns if c != "geometry"}
-    keep = [c for c, r in roles.items() if r is not None]
+    roles = {c: r for c in out.columns if c != "geometry" and (r := column_role(c)) is not None}
+    keep = list(roles)
     withheld: dict[str, np.ndarray] = {}
     for c in keep:
         if roles[c].role == "count":

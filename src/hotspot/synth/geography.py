@@ -71,8 +71,8 @@ def density_grid(force: Polygon, cell: float = 125.0) -> tuple[np.ndarray, np.nd
     minx, miny, maxx, maxy = force.bounds
     xs = np.arange(np.floor(minx / cell) * cell + cell / 2, maxx, cell)
     ys = np.arange(np.floor(miny / cell) * cell + cell / 2, maxy, cell)
-    gx, gy = np.meshgrid(xs, ys)
-    gx, gy = gx.ravel(), gy.ravel()
+    mx, my = np.meshgrid(xs, ys)
+    gx, gy = mx.ravel(), my.ravel()
     inside = shapely.contains_xy(force, gx, gy)
     gx, gy = gx[inside], gy[inside]
     dens = np.full(gx.size, 60e-6 * cell * cell)  # ~60 residents per km2 everywhere
@@ -250,7 +250,7 @@ def beat_labels(lsoa: gpd.GeoDataFrame, n_beats: dict[str, int], rng: np.random.
     for _ in range(30):
         changed = False
         for b in np.unique(labels):
-            members = list(np.flatnonzero(labels == b))
+            members = [int(i) for i in np.flatnonzero(labels == b)]
             comps = _components(members, nb)
             if len(comps) <= 1:
                 continue

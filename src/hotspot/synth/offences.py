@@ -243,10 +243,10 @@ def _events(world: World, targets: dict[int, int], rng: np.random.Generator, *, 
     dow = pd.DatetimeIndex(ev["day"]).dayofweek.to_numpy()
     hour = np.empty(n, dtype=np.int64)
     for c, hp in hour_p.items():
-        for d in range(7):
-            m = (ev["component"].to_numpy() == c) & (dow == d)
+        for wd in range(7):
+            m = (ev["component"].to_numpy() == c) & (dow == wd)
             if m.any():
-                hour[m] = rng.choice(24, size=int(m.sum()), p=hp[d])
+                hour[m] = rng.choice(24, size=int(m.sum()), p=hp[wd])
     minute = np.where(rng.random(n) < 0.3, 0, rng.integers(0, 60, n))
     ev["occurred_at"] = ev["day"] + pd.to_timedelta(hour, unit="h") + pd.to_timedelta(minute, unit="m")
 
