@@ -15,6 +15,7 @@ import skops.io as sio
 from hotspot.errors import ModelFileError
 from hotspot.forecast import persist
 from hotspot.forecast.features import build_panel
+from synthworld import world_universe
 from hotspot.forecast.models import PoissonGBM
 from hotspot.forecast.persist import (
     card_path,
@@ -28,7 +29,7 @@ from hotspot.forecast.persist import (
 
 @pytest.fixture(scope="module")
 def fitted(world):
-    p = build_panel(world, unit="lsoa")
+    p = build_panel(world, world_universe("lsoa"))
     return PoissonGBM(horizon=7, train_weeks=8, max_iter=5).fit(p, until="2021-02-01")
 
 
@@ -110,7 +111,7 @@ def test_cli_forecast_refuses_crafted_model(crafted, tmp_path, capsys):
 def test_swapped_model_with_rewritten_sha_is_refused(tmp_path, fitted, world):
     """An attacker replaces the model by another genuine one and rewrites the card's SHA-256."""
     path, _ = save_model(fitted, tmp_path / "m.skops")
-    other = PoissonGBM(horizon=7, train_weeks=8, max_iter=3).fit(build_panel(world, unit="lsoa"),
+    other = PoissonGBM(horizon=7, train_weeks=8, max_iter=3).fit(build_panel(world, world_universe("lsoa")),
                                                                  until="2021-01-01")
     path.write_bytes(sio.dumps(persist._strip(other)))
     _forge_card(path)
@@ -179,6 +180,7 @@ def test_model_hash_is_in_the_manifest_and_the_stage_inputs(tmp_path, fitted):
     assert _model_sha256(cfg) == model_sha256(path)
     k1 = stage_key("forecast", {}, hash_inputs([path]), [], "v")
     other = PoissonGBM(horizon=7, train_weeks=8, max_iter=2).fit(build_panel(
-        __import__("synthworld").synthetic_offences(total=800.0, seed=5), unit="lsoa"), until="2021-02-01")
+        __import__("synthworld").synthetic_offences(total=800.0, seed=5), world_universe("lsoa")),
+        until="2021-02-01")
     save_model(other, path)
     assert _model_sha256(cfg) == model_sha256(path) and stage_key("forecast", {}, hash_inputs([path]), [], "v") != k1

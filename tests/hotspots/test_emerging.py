@@ -342,7 +342,7 @@ def test_cli_emerging(tmp_path, monkeypatch):
     lsoa = gpd.GeoDataFrame({"lsoa_code": ["T01"], "lsoa_name": ["test"]}, geometry=force.geometry,
                             crs="EPSG:27700")
     study = StudyArea.from_areas(Areas(lsoa=lsoa, beat=None, la=None, force=force))
-    monkeypatch.setattr(cli, "_study", lambda boundaries, embedded: study)
+    monkeypatch.setattr(cli, "_study", lambda *a, **k: study)
     monkeypatch.setattr(api, "load_offences",
                         lambda *a, **k: types.SimpleNamespace(offences=off, quarantine=None, report={}))
     out = tmp_path / "emerging.gpkg"

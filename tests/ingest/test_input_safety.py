@@ -82,6 +82,7 @@ def test_nul_byte_is_reported_and_does_not_truncate(tmp_path):
 
 
 def test_gpkg_geometry_wins_over_attributes_and_postcode(tmp_path):
+    from hotspot.geography.areas import embedded_areas
     from hotspot.geography.geocode import load_offences
 
     g = gpd.GeoDataFrame({"offence_id": ["a", "b"], "occurred_at": ["2021-01-01T10:00"] * 2,
@@ -92,7 +93,7 @@ def test_gpkg_geometry_wins_over_attributes_and_postcode(tmp_path):
     g.to_file(p, layer="off")
     acc = read_offences(p, now="2021-07-01").accepted.set_index("offence_id")
     assert acc.loc["a", "easting"] == 358123.0 and acc.loc["b", "northing"] == 173500.0
-    off = load_offences([p], now="2021-07-01").offences.set_index("offence_id")
+    off = load_offences([p], areas=embedded_areas(), now="2021-07-01").offences.set_index("offence_id")
     assert set(off["geocode_method"]) <= {"within", "snapped"} and off.loc["a", "easting"] == 358123.0
 
 

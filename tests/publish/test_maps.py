@@ -182,6 +182,7 @@ def test_embedded_boundaries_map(tmp_path):
 # map settles it measures every visible label and numbered marker in the browser and writes the
 # number of visible boxes, beat labels and overlapping pairs into the DOM.
 _CHECKER = """<script>setTimeout(function(){
+if(window.hsDeclutter){window.hsDeclutter();}  /* the state the page settles in once its events ran */
 function vis(e){for(var n=e;n&&n!==document.body;n=n.parentNode){var s=getComputedStyle(n);
  if(s.visibility==='hidden'||s.display==='none'){return false;}}return true;}
 var els=[].slice.call(document.querySelectorAll('.hs-label,.hs-num')).filter(vis),bx=els.map(function(e){
