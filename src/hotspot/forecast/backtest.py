@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -157,7 +157,7 @@ def backtest_panel(panel: CountPanel, *, folds: int = 26, horizon: int = 7,
         raise ArgumentError("folds", folds, f"at most {int((last - panel.start).days // 7) - 5} for "
                             f"data from {panel.start.date()} (each origin needs 5 weeks of history)")
     # on Dask each worker process has one core: boosting must not start more threads there
-    kw = {"horizon": horizon, "models": list(models), "covariates": covariates, "seed": seed,
+    kw: dict[str, Any] = {"horizon": horizon, "models": list(models), "covariates": covariates, "seed": seed,
           "train_weeks": train_weeks, "n_threads": None if client is None else 1}
     if client is None:
         parts = [_score_origin(o, panel, **kw) for o in track(origins, desc="backtest folds", unit="fold")]

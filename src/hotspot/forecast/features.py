@@ -285,7 +285,7 @@ def feature_names(covariates: pd.DataFrame | None = None) -> list[str]:
     return names
 
 
-def decayed_counts(hist: History, taus=DECAYS, days: int = DECAY_DAYS) -> dict[int, np.ndarray]:
+def decayed_counts(hist: History, taus=DECAYS, days: int = DECAY_DAYS) -> dict[float, np.ndarray]:
     """Exponentially time-decayed counts per unit, ``sum_i exp(-age_i / tau)`` over the events
     of the last ``days`` days (age in days, 0.5 for yesterday's events).
 

@@ -22,6 +22,8 @@ own day-hour profile shrunk towards the global profile.
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -182,7 +184,9 @@ class PoissonGBM(BaseEstimator):
                 for q in self.quantiles:
                     self.quantile_models_[float(q)] = self._hgb(
                         min(self.max_iter, 100), loss="quantile", quantile=float(q)).fit(X.to_numpy(), y)
-        self.alpha_, self.calibration_, self.blend_ = 0.0, {}, {"peer": None, "weight": 1.0}
+        self.calibration_: dict[str, Any] = {}
+        self.blend_: dict[str, Any] = {"peer": None, "weight": 1.0}
+        self.alpha_ = 0.0
         self.alpha_, self.calibration_ = self._held_out_alpha(panel, calib, covariates)
         self.train_start_ = str(origins[0].date())
         self.train_end_ = str(until.date())
@@ -211,7 +215,9 @@ class PoissonGBM(BaseEstimator):
 
         if not calib:
             return 0.0, {"method": "none: too few training weeks for a held-out fit (Poisson)"}
-        ys, gbm, peers = [], [], {name: [] for name in self.blend_peers}
+        ys: list[np.ndarray] = []
+        gbm: list[np.ndarray] = []
+        peers: dict[str, list[np.ndarray]] = {name: [] for name in self.blend_peers}
         with threadpool_limits(limits=self.n_threads, user_api="openmp"):
             for o in calib:
                 X = cached_features(panel, o, self._td, covariates).to_numpy()
@@ -248,6 +254,8 @@ class PoissonGBM(BaseEstimator):
 
     def _mean(self, origin, panel, covariates) -> np.ndarray:
         p = panel if panel is not None else getattr(self, "panel_", None)
+        if p is None:
+            raise ArgumentError("panel", None, "the count panel to forecast from (fit the model first)")
         X = self._features(origin, panel, covariates).to_numpy()
         with threadpool_limits(limits=self.n_threads, user_api="openmp"):
             mu = np.clip(self.model_.predict(X), 0.0, None) * self.horizon / self._td
@@ -456,6 +464,8 @@ def forecast_next(offences: pd.DataFrame, origin, horizon: int = 7, unit: str = 
         geoms = [box(x - cell / 2, y - cell / 2, x + cell / 2, y + cell / 2)
                  for x, y in zip(panel.x, panel.y)]
     else:
+        if poly is None:
+            raise ArgumentError("areas", None, f"the {unit} polygons of the study area")
         g = poly.set_index(poly[f"{unit}_code"].astype(str)).geometry
         geoms = g.reindex(pred["unit"]).to_numpy()
     layer = gpd.GeoDataFrame(pred, geometry=list(geoms), crs=BNG)

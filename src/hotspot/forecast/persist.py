@@ -88,6 +88,14 @@ def key_file() -> Path:
     return config_dir() / "model.key"
 
 
+def _signing_key() -> bytes:
+    """The key that signs a card being written (created on first use)."""
+    key = model_key(create=True)
+    if key is None:  # create=True always returns a key; this guards the type
+        raise ModelFileError("no model-signing key could be created; set HOTSPOT_MODEL_KEY")
+    return key
+
+
 def model_key(*, create: bool = False) -> bytes | None:
     """The secret that signs model cards, or None when there is none (and ``create`` is False).
 
@@ -213,7 +221,7 @@ def save_model(model, path: str | Path | None = None, *, name: str = "forecast",
     }
     card.update(extra or {})
     card = json.loads(json.dumps(card, default=_json_default))  # sign exactly what is stored
-    card["hmac"] = _signature(card, model_key(create=True))
+    card["hmac"] = _signature(card, _signing_key())
     write_bytes(path, data)
     cp = write_json(card_path(path), card)
     return path, cp
@@ -288,7 +296,7 @@ def sign_model(path: str | Path) -> Path:
     card = read_card(path) if card_path(path).exists() else {"name": path.stem, "file": path.name}
     card["sha256"] = hashlib.sha256(data).hexdigest()
     card.pop("hmac", None)
-    card["hmac"] = _signature(card, model_key(create=True))
+    card["hmac"] = _signature(card, _signing_key())
     return write_json(card_path(path), card)
 
 
