@@ -14,6 +14,7 @@ from typing import List, Optional
 
 import typer
 
+from hotspot.config import DEFAULTS as _D  # the one home of defaults and names (config.EXAMPLE)
 from hotspot.errors import HotspotError
 
 app = typer.Typer(
@@ -179,7 +180,7 @@ def geocode_cmd(
     boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
     field: Optional[List[str]] = typer.Option(None, "--field", help=_FIELD_HELP),
-    tolerance: float = typer.Option(50.0, "--tolerance", help="Metres outside every polygon within which "
+    tolerance: float = typer.Option(_D["inputs"]["tolerance_m"], "--tolerance", help="Metres outside every polygon within which "
                                     "a point takes the nearest area."),
     postcodes: Optional[Path] = typer.Option(None, "--postcodes", help="ONSPD-shaped postcode lookup CSV "
                                              "for rows without coordinates."),
@@ -220,7 +221,7 @@ def kde_cmd(
                                          "rule, 1/50 of the shorter side rounded down to 100 m)."),
     bandwidth: Optional[float] = typer.Option(None, "--bandwidth", help="Kernel bandwidth in metres "
                                               "(default: ArcGIS spatial Silverman rule)."),
-    kernel: str = typer.Option("quartic", "--kernel", help="quartic, gaussian, epanechnikov, uniform "
+    kernel: str = typer.Option(_D["hotspots"]["kernel"], "--kernel", help="quartic, gaussian, epanechnikov, uniform "
                                "or triweight."),
     units: str = typer.Option("per_km2", "--units", help="per_km2 (offences per km2), per_cell or density."),
     date_from: Optional[str] = typer.Option(None, "--from", help="First date included (YYYY-MM-DD)."),
@@ -275,10 +276,10 @@ def gistar_cmd(
                                              "between cell centres, self included (default: 3 cells)."),
     weights: str = typer.Option("binary", "--weights", help="binary (fixed distance band), linear or "
                                 "gaussian distance decay."),
-    permutations: int = typer.Option(0, "--permutations", help="Conditional permutations for pseudo "
+    permutations: int = typer.Option(_D["hotspots"]["permutations"], "--permutations", help="Conditional permutations for pseudo "
                                      "p-values (0 = analytic only; 999 is usual)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the permutations."),
-    fdr: str = typer.Option("bh_dependence", "--fdr", help="Multiple-testing adjustment: bh_dependence "
+    fdr: str = typer.Option(_D["hotspots"]["fdr"], "--fdr", help="Multiple-testing adjustment: by "
                             "(Benjamini-Yekutieli, default), bh (Benjamini-Hochberg, ArcGIS) or none."),
     inference: Optional[str] = typer.Option(None, "--inference", help="exact (default: exact Poisson "
                                             "test against the background disk, valid for sparse counts), "
@@ -328,12 +329,12 @@ def emerging_cmd(
     inputs: List[Path] = typer.Argument(..., help=_INPUTS_HELP),
     out: Path = typer.Option(Path("emerging.gpkg"), "--out", help="GeoPackage to write (layer 'emerging': "
                              "one polygon per cell inside the study area with its category)."),
-    cell: float = typer.Option(250.0, "--cell", help="Grid cell size in metres."),
+    cell: float = typer.Option(_D["emerging"]["cell_m"], "--cell", help="Grid cell size in metres."),
     step: Optional[str] = typer.Option(None, "--step", help="Time step: 'week' (Monday start; needs "
                                        "timestamped data) or 'month'. Default: week for timestamped "
                                        "extracts, month for police.uk data."),
-    distance: float = typer.Option(500.0, "--distance", help="Neighbourhood distance in metres."),
-    time_lag: int = typer.Option(1, "--time-lag", help="Previous time steps in the space-time neighbourhood."),
+    distance: float = typer.Option(_D["emerging"]["distance_m"], "--distance", help="Neighbourhood distance in metres."),
+    time_lag: int = typer.Option(_D["emerging"]["time_lag"], "--time-lag", help="Previous time steps in the space-time neighbourhood."),
     date_from: Optional[str] = typer.Option(None, "--from", help="First day to include (YYYY-MM-DD; "
                                             "default: first offence)."),
     date_to: Optional[str] = typer.Option(None, "--to", help="Last day to include (YYYY-MM-DD; "
@@ -347,7 +348,7 @@ def emerging_cmd(
     alpha: float = typer.Option(0.1, "--alpha", help="Significance of a hot/cold bin (0.1 = 90%)."),
     patterns_only: bool = typer.Option(False, "--patterns-only", help="Write only cells with a pattern "
                                        "(drop 'no pattern detected' cells)."),
-    min_steps: int = typer.Option(10, "--min-steps", help="Fewest time steps accepted (Esri: 10)."),
+    min_steps: int = typer.Option(_D["emerging"]["min_steps"], "--min-steps", help="Fewest time steps accepted (Esri: 10)."),
 ) -> None:
     """Emerging hot spot analysis (ArcGIS categories): space-time Gi* and Mann-Kendall trend per cell."""
     from hotspot import api
@@ -573,8 +574,8 @@ def forecast_cmd(
                                "YYYY-MM (it may follow a gap: data through June, --from 2025-08)."),
     horizon: str = typer.Option("7", "--horizon", help="Days to forecast (7 or 28) for timestamped data; "
                                 "whole months for police.uk data, e.g. 2M."),
-    unit: str = typer.Option("cell", "--unit", help=_UNIT_HELP),
-    cell: float = typer.Option(250.0, "--cell", help="Cell size in metres (unit=cell)."),
+    unit: str = typer.Option(_D["forecast"]["unit"], "--unit", help=_UNIT_HELP),
+    cell: float = typer.Option(_D["forecast"]["cell_m"], "--cell", help="Cell size in metres (unit=cell)."),
     out: Path = typer.Option(..., "--out", help="GeoPackage to write (layer 'forecast'); the day x hour "
                              "CSV goes beside it as OUT.day_hour.csv."),
     model: Optional[Path] = typer.Option(None, "--model", help="Use this saved .skops model (verified "
@@ -622,8 +623,8 @@ def forecast_cmd(
 @app.command("backtest")
 def backtest_cmd(
     inputs: List[Path] = typer.Argument(..., help=_INPUTS_HELP),
-    unit: str = typer.Option("cell", "--unit", help=_UNIT_HELP),
-    cell: float = typer.Option(250.0, "--cell", help="Cell size in metres (unit=cell)."),
+    unit: str = typer.Option(_D["forecast"]["unit"], "--unit", help=_UNIT_HELP),
+    cell: float = typer.Option(_D["forecast"]["cell_m"], "--cell", help="Cell size in metres (unit=cell)."),
     folds: int = typer.Option(26, "--folds", help="Number of weekly forecast origins."),
     horizon: str = typer.Option("7", "--horizon", help="Days forecast at each origin (7 or 28); whole "
                                 "months for police.uk data (1M: monthly origins)."),
@@ -860,7 +861,7 @@ def route_cmd(
     window: str = typer.Option(..., "--window", help='Time window, e.g. "Fri 18:00-23:00"; the walk starts '
                                "at its next start."),
     max_walk: str = typer.Option("5km", "--max-walk", help="Longest loop, e.g. 5km or 3500m."),
-    stops: int = typer.Option(8, "--stops", help="Most hotspots to visit."),
+    stops: int = typer.Option(_D["routes"]["stops"], "--stops", help="Most hotspots to visit."),
     detour: float = typer.Option(1.3, "--detour", help="Walking / straight-line distance ratio."),
     network: Optional[Path] = typer.Option(None, "--network", help="Walk along streets instead of straight "
                                            "lines x detour: street lines (GeoPackage, GeoJSON, shapefile), an "
