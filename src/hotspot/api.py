@@ -23,6 +23,11 @@ import pandas as pd
 import xarray as xr
 from shapely.geometry import box
 
+from hotspot.covariates import profiles as _profiles
+from hotspot.covariates.codes import read_lsoa_lookup
+from hotspot.covariates.imd import read_imd
+from hotspot.covariates.population import read_population
+from hotspot.covariates.universal_credit import read_statxplore
 from hotspot.errors import ArgumentError, InputError
 from hotspot.forecast import backtest as _backtest
 from hotspot.forecast import models as _models
@@ -42,7 +47,7 @@ from hotspot.kernels.kde import KERNELS
 from hotspot.paths import data_dir
 from hotspot.publish import maps as _maps
 
-__all__ = ["study_area", "points_study_area", "load_offences", "select_offences", "time_resolution", "kde", "rate_kde", "gistar",
+__all__ = ["study_area", "points_study_area", "load_offences", "area_profile", "select_offences", "time_resolution", "kde", "rate_kde", "gistar",
            "emerging", "profile", "forecast", "backtest", "tasking_map"]
 
 #: Resolutions a set of offences can have (see :func:`time_resolution`).
@@ -517,6 +522,53 @@ def emerging(offences: pd.DataFrame, study_area: StudyArea, *, cell: float = 250
     ds.attrs.update({"step": step, "cell": cell, "steps": int(cube.sizes["time"]),
                      "counted": int(cube.attrs.get("counted", 0))})
     return (ds, cube) if return_cube else ds
+
+
+# ---- who lives there --------------------------------------------------------------------------
+
+def area_profile(offences: pd.DataFrame, study_area: StudyArea, *, level: str = "lsoa",
+                 imd: str | Path | None = None, uc: str | Path | None = None,
+                 population: str | Path | None = None, lookup: str | Path | None = None,
+                 uc_month: str | None = None, by_decile: bool = False) -> Any:
+    """Area profiles: offences, serious violence, knife, rates per 1,000 and per UC household, IMD.
+
+    Parameters
+    ----------
+    offences : DataFrame
+        From :func:`load_offences`.
+    study_area : StudyArea
+    level : {"lsoa", "beat", "la"}
+    imd, uc, population, lookup : path, optional
+        IoD2019 File 1, 2 or 7; Stat-Xplore households on UC by LSOA; population by LSOA (ONS or
+        IoD2019 File 6); the LSOA 2011 -> 2021 lookup. Each is optional: left out, its columns read
+        "not available" (NaN), never 0.
+    uc_month : str, optional
+        Month of the UC count (default: the latest in the file).
+    by_decile : bool
+        Also return the table by IMD decile (None without an IMD file).
+
+    Returns
+    -------
+    DataFrame or (DataFrame, DataFrame or None)
+        One row per area (``attrs``: ``missing``, ``unplaced_offences``, ``uc_month``).
+    """
+    _require_study_area(study_area)
+    if level not in ("lsoa", "beat", "la"):
+        raise ArgumentError("level", level, "one of lsoa, beat, la")
+    for name, p in (("imd", imd), ("uc", uc), ("population", population), ("lookup", lookup)):
+        if p is not None and (str(p).strip() in ("", ".") or not Path(p).is_file()):
+            raise ArgumentError(name, str(p), "an existing file (leave it out when you have none)")
+    t_imd = read_imd(imd) if imd else None
+    t_uc = read_statxplore(uc) if uc else None
+    t_pop = read_population(population) if population else None
+    lk = read_lsoa_lookup(lookup) if lookup else None
+    prof = _profiles.area_profile(offences, study_area.areas, imd=t_imd, uc=t_uc, population=t_pop,
+                                  level=level, uc_month=uc_month, lookup=lk)
+    if not by_decile:
+        return prof
+    dec = _profiles.by_imd_decile(offences, study_area.areas, t_imd, population=t_pop, lookup=lk) \
+        if t_imd is not None else None
+    return prof, dec
 
 
 # ---- time profiles, forecasts ------------------------------------------------------------------

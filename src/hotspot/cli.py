@@ -485,32 +485,14 @@ def areas_cmd(
     import warnings
 
     from hotspot import api
-    from hotspot.covariates.codes import read_lsoa_lookup
-    from hotspot.covariates.imd import read_imd
-    from hotspot.covariates.population import read_population
-    from hotspot.covariates.profiles import area_profile, by_imd_decile
-    from hotspot.covariates.universal_credit import read_statxplore
-    from hotspot.errors import ArgumentError
     from hotspot.io import write_csv
 
-    if level not in ("lsoa", "beat", "la"):
-        raise ArgumentError("--level", level, "one of lsoa, beat, la")
-    given = {"--imd": imd, "--uc": uc, "--population": population, "--lookup": lookup}
-    for flag, p in given.items():
-        if p is not None and (str(p) == "" or str(p) == "." or not p.is_file()):
-            raise ArgumentError(flag, str(p), "an existing file (leave the flag out when you have none)")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         sa = _study(boundaries, embedded)
         off = api.load_offences(inputs, sa).offences
-        t_imd = read_imd(imd) if imd else None
-        t_uc = read_statxplore(uc) if uc else None
-        t_pop = read_population(population) if population else None
-        lk = read_lsoa_lookup(lookup) if lookup else None
-        prof = area_profile(off, sa.areas, imd=t_imd, uc=t_uc, population=t_pop, level=level,
-                            uc_month=uc_month, lookup=lk)
-        dec = by_imd_decile(off, sa.areas, t_imd, population=t_pop, lookup=lk) \
-            if by_decile and t_imd is not None else None
+        prof, dec = api.area_profile(off, sa, level=level, imd=imd, uc=uc, population=population,
+                                     lookup=lookup, uc_month=uc_month, by_decile=True)
     _warnings(caught)
     write_csv(out, prof.round(4))
     a = prof.attrs
