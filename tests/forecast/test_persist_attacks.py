@@ -11,11 +11,11 @@ import zipfile
 
 import pytest
 import skops.io as sio
+from synthworld import world_universe
 
 from hotspot.errors import ModelFileError
 from hotspot.forecast import persist
 from hotspot.forecast.features import build_panel
-from synthworld import world_universe
 from hotspot.forecast.models import PoissonGBM
 from hotspot.forecast.persist import (
     card_path,
