@@ -71,6 +71,7 @@ from hotspot.grid.cube import write_cube
 from hotspot.grid.io import read_geotiff, write_geotiff
 from hotspot.hotspots import compare
 from hotspot.hotspots.areal import lsoa_hotspots
+from hotspot.hotspots.change import list_stability, map_similarity
 from hotspot.hotspots.concentration import concentration_table
 from hotspot.hotspots.emerging import category_counts
 from hotspot.hotspots.emerging import to_cells as emerging_cells
@@ -442,15 +443,34 @@ def stage_hotspots(ctx: _Context, folder: Path) -> None:
     write_gpkg(folder / "hotspots.gpkg", layers)
     top = _top_places(ctx, off, now_xy, None if last_missing else last_xy)
     write_csv(folder / "top_hotspots.csv", top.reindex(columns=TOP_COLUMNS) if top.empty else top)
+    comparison: dict[str, Any] = {"status": f"not available: {', '.join(last_missing)} not published"} \
+        if last_missing else _compare_with_last(ctx, gi_last, gi, last_xy, top)
     write_json(folder / "hotspots.json", {
         "kde": {k: _plain(v) for k, v in surface.attrs.items()},
         "gistar": {k: _plain(v) for k, v in gi.attrs.items()},
         "cells_by_class": _class_counts(gi),
+        "comparison_with_last_cycle": comparison,
         "offences_this_cycle": int(len(now)),
         "offences_last_cycle": None if last_missing else int(len(last)),
         **({"last_cycle_missing_months": last_missing} if last_missing else {}),
         **({"offences_this_cycle_without_location": int(len(now) - len(now_xy))} if not ctx.timed else {}),
     })
+
+
+def _compare_with_last(ctx: _Context, gi_last: Any, gi: Any, last: pd.DataFrame, top: pd.DataFrame) -> dict[str, Any]:
+    """This cycle's hot spot map and top list against the last cycle's (ArcGIS's Hot Spot Analysis
+    Comparison: similarity and fuzzy kappa; top-N Jaccard and rank-biased overlap)."""
+    h = ctx.cfg.hotspots
+    out: dict[str, Any] = {"map": {k: _plain(v) for k, v in map_similarity(gi_last, gi, seed=h["seed"]).items()}}
+    per = ctx.periods()
+    days = float((per["prev_end"] - per["prev_start"]).days + 1)
+    top_last = top_hotspots(last, ctx.study, period_days=days, top_n=int(ctx.cfg.outputs["top_n"]),
+                            radius=h["place_radius_m"], spacing=h["place_spacing_m"],
+                            min_per_year=h["place_min_per_year"], timed=ctx.timed)
+    if len(top) and len(top_last):
+        out["top_list"] = {k: _plain(v) for k, v in list_stability(top_last, top, top=int(ctx.cfg.outputs["top_n"]),
+                                                                  distance=h["place_spacing_m"] / 2).items()}
+    return out
 
 
 def _top_places(ctx: _Context, off: pd.DataFrame, now: pd.DataFrame, last: pd.DataFrame | None) -> pd.DataFrame:
@@ -809,6 +829,19 @@ def _headline(ctx: _Context, now: pd.DataFrame, last: pd.DataFrame | None) -> di
     return out
 
 
+def _comparison_note(ctx: _Context) -> list[str]:
+    """One line on how this cycle's hot spot map and list compare with last cycle's (full runs)."""
+    comp = json.loads((ctx.folders["hotspots"] / "hotspots.json").read_text()).get("comparison_with_last_cycle", {})
+    if ctx.public or "map" not in comp:
+        return []
+    m, t = comp["map"], comp.get("top_list", {})
+    line = (f"Hot spot map against last cycle: similarity {m.get('similarity_significant', float('nan')):.2f} "
+            f"over the cells significant in either, fuzzy kappa {m.get('fuzzy_kappa', float('nan')):.2f}")
+    if t:
+        line += f"; top {t['top']} places shared with last cycle {t['n_shared']} (rank-biased overlap {t['rbo']:.2f})"
+    return [line + "."]
+
+
 def _quality_notes(ctx: _Context) -> list[str]:
     """Data-quality lines for the briefing: the audit's notes (full runs), months present and missing."""
     notes = [] if ctx.public else list(ctx.audit().get("notes", []))
@@ -884,7 +917,8 @@ def _briefing(ctx: _Context, folder: Path, top: pd.DataFrame, handling: str, thr
                   + (" not published" if last_missing else ""))
     fc_title = "Forecast" if ctx.timed else \
         f"Forecast for {', '.join(_month_label(pd.Period(m, freq='M')) for m in fc.get('months', []))}"
-    extra: dict[str, Any] = {} if ctx.timed else {"notes": _quality_notes(ctx), "forecast_title": fc_title}
+    extra: dict[str, Any] = {"notes": _comparison_note(ctx)} if ctx.timed else \
+        {"notes": _quality_notes(ctx) + _comparison_note(ctx), "forecast_title": fc_title}
     write_briefing(folder / "briefing.html", title=f"{_title(ctx, 'tasking briefing')}",
                    period=f"Cycle {ctx.cycle_id()}: {ctx.period_label()} ({last_label})",
                    handling=handling, headline=headline, top=top, day_hour=day_hour, trend=trend,
