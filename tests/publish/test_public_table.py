@@ -129,3 +129,15 @@ def test_public_briefing_trend_chart_carries_its_data(tmp_path):
     public = render_briefing(handling="OFFICIAL", trend=trend, restrictions=None)
     assert scan_html(public) == []           # months of 1-4 withheld in the public chart and its data
     assert '"value": null' in public and '"value": 0.0' in public
+
+
+def test_public_forecasts_withhold_small_expected_counts():
+    """A forecast built from few past offences can give them back: expected values above 0 and
+    below the threshold are withheld (a monthly mean of 0.2 over 5 months is one offence)."""
+    from hotspot.publish.redact import public_table
+
+    df = pd.DataFrame({"unit": ["a", "b", "c", "d"], "expected": [0.0, 0.2, 3.0, 7.5]})
+    out = public_table(df, threshold=5)
+    assert out["expected"].tolist()[0] == 0.0 and out["expected"].tolist()[3] == 7.5
+    assert out["expected"].isna().tolist() == [False, True, True, False]
+    assert out["expected_suppressed"].tolist() == [False, True, True, False]

@@ -190,7 +190,10 @@ class Column:
     ``identifier``   codes of units (text) and coordinates;
     ``code``         a number that codes the text column ``of`` (class / class_label);
     ``class``        a class published as text with ``fmt`` (IMD decile -> "decile 3");
-    ``rank``         1..n (published as text ``#k`` in tables too short for a row key).
+    ``rank``         1..n (published as text ``#k`` in tables too short for a row key);
+    ``expected``     an expected count derived from past counts (a forecast, a background
+                     expectation): withheld wherever it is above 0 and below the threshold, since a
+                     forecast built from few past offences can give those offences back.
     """
 
     role: str
@@ -222,7 +225,8 @@ PUBLIC_SCHEMA: dict[str, Column] = {
     "uc_households": Column("denominator"), "uc_per_100_households": _M, "uc_rate": _M,
     "share_population": _M, "imd_score": _M,
     # measures
-    "z": _M, "p": _M, "p_adjusted": _M, "trend_z": _M, "trend_p": _M, "final_z": _M, "expected": _M,
+    "z": _M, "p": _M, "p_adjusted": _M, "trend_z": _M, "trend_p": _M, "final_z": _M,
+    "expected": Column("expected"),
     "units_share": _M, "value": _M, "radius_m": _M, "horizon_days": _M,
     # labels and identifiers
     "name": _L, "class_label": _L, "change": _L, "category": _L, "handling": _L, "origin": _L,
@@ -291,11 +295,14 @@ def public_table(df: pd.DataFrame, *, threshold: int = DEFAULT_THRESHOLD, text: 
         if roles[c].role == "count":
             v = pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float)
             withheld[c] = _complement(np.isfinite(v) & (v >= 1) & (v < threshold), v)
+        elif roles[c].role == "expected":
+            v = pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float)
+            withheld[c] = np.isfinite(v) & (v > 0) & (v < threshold)
     res = {}
     for c in keep:
         r = roles[c]
         col = out[c]
-        if r.role == "count":
+        if r.role in ("count", "expected"):
             v = pd.to_numeric(col, errors="coerce").astype(float)
             res[c] = v.mask(withheld[c])
         elif r.role in ("rate", "change"):
