@@ -612,6 +612,21 @@ def _unit_layer(study_area: StudyArea, unit: str, cell: float, table: pd.DataFra
     return gpd.GeoDataFrame(table.reset_index(drop=True), geometry=geom, crs="EPSG:27700")
 
 
+def _monthly_or_days(offences: pd.DataFrame, study_area: StudyArea, horizon: int | str, *, unit: str,
+                     cell: float, serious_only: bool) -> tuple[int, Any]:
+    """``(n, None)`` for a horizon of ``n`` days on timestamped data, or ``(n, MonthlyPanel)`` for
+    ``n`` whole months on month-only data (every published month present; a gap stays a gap)."""
+    n, kind = parse_horizon(horizon)
+    if kind != "M" and time_resolution(offences) != "month":
+        return n, None
+    if kind != "M":
+        raise ArgumentError("horizon", horizon, "whole months such as '1M' or '2M': these offences carry a "
+                            "month only (police.uk)")
+    months = sorted(set(offences["month"].astype(str)))
+    sel = offences[offences["serious_violence"].astype(bool)] if serious_only else offences
+    return n, monthly_panel(sel, study_area.universe(unit, cell=cell), months_present=months)
+
+
 def forecast(offences: pd.DataFrame, study_area: StudyArea, *, origin: Any, horizon: int | str = 7,
              unit: str = "cell", cell: float = 250.0, model: Any = None, serious_only: bool = True,
              covariates: pd.DataFrame | None = None, seed: int = 0, return_model: bool = False) -> Any:
@@ -646,16 +661,10 @@ def forecast(offences: pd.DataFrame, study_area: StudyArea, *, origin: Any, hori
     cell = _positive("cell", cell)
     if origin is None:
         raise ArgumentError("origin", None, "the first forecast day, YYYY-MM-DD (or month YYYY-MM)")
-    n, kind = parse_horizon(horizon)
-    if kind == "M" or time_resolution(offences) == "month":
-        if kind != "M":
-            raise ArgumentError("horizon", horizon, "whole months such as '1M' or '2M': these offences "
-                                "carry a month only (police.uk)")
+    n, panel = _monthly_or_days(offences, study_area, horizon, unit=unit, cell=cell, serious_only=serious_only)
+    if panel is not None:
         if model is not None:
             raise ArgumentError("model", type(model).__name__, "None: saved models are for timestamped data")
-        months = sorted(set(offences["month"].astype(str)))
-        sel = offences[offences["serious_violence"].astype(bool)] if serious_only else offences
-        panel = monthly_panel(sel, study_area.universe(unit, cell=cell), months_present=months)
         table = forecast_monthly(panel, origin, f"{n}M")
         table["q10"] = np.nan
         table["q90"] = np.nan
@@ -683,14 +692,8 @@ def backtest(offences: pd.DataFrame, study_area: StudyArea, *, unit: str = "cell
     _unit(unit, study_area)
     if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 1:
         raise ArgumentError("folds", folds, "a whole number of origins >= 1")
-    n, kind = parse_horizon(horizon)
-    if kind == "M" or time_resolution(offences) == "month":
-        if kind != "M":
-            raise ArgumentError("horizon", horizon, "whole months such as '1M': these offences carry a "
-                                "month only (police.uk)")
-        months = sorted(set(offences["month"].astype(str)))
-        sel = offences[offences["serious_violence"].astype(bool)] if serious_only else offences
-        panel = monthly_panel(sel, study_area.universe(unit, cell=cell), months_present=months)
+    n, panel = _monthly_or_days(offences, study_area, horizon, unit=unit, cell=cell, serious_only=serious_only)
+    if panel is not None:
         return _monthly.monthly_backtest(panel, horizon=f"{n}M")
     return _backtest.rolling_origin(offences, study_area.universe(unit, cell=cell), folds=int(folds),
                                     horizon=n, models=models, covariates=covariates,
