@@ -843,8 +843,9 @@ def _comparison_note(ctx: _Context) -> list[str]:
 
 
 def _quality_notes(ctx: _Context) -> list[str]:
-    """Data-quality lines for the briefing: the audit's notes (full runs), months present and missing."""
-    notes = [] if ctx.public else list(ctx.audit().get("notes", []))
+    """Data-quality lines for the briefing: the boundaries used and the audit's notes (full runs),
+    months present and missing."""
+    notes = [] if ctx.public else [ctx.areas.describe(), *ctx.audit().get("notes", [])]
     if ctx.timed:
         return notes
     if notes:
@@ -1146,7 +1147,7 @@ def _manifest(ctx, cfg, results, hashes, outputs, public, cycle_id, seconds) -> 
         "period": {k: str(v.date()) for k, v in per.items()},
         "time_resolution": ctx.resolution,
         "analysed": ctx.selection_label(),
-        "study_area": ctx.study.describe(),
+        "study_area": {**ctx.study.describe(), "boundaries": ctx.areas.describe()},
         **({"months": ctx.months()} if not ctx.timed else {}),
         **({"data_quality": ctx.audit()} if not public and ctx.audit() else {}),
         "inputs": hashes,
