@@ -235,6 +235,23 @@ def _day(name: str, value: Any) -> pd.Timestamp | None:
         raise ArgumentError(name, value, "a date YYYY-MM-DD") from None
 
 
+def in_area(offences: pd.DataFrame, code: str) -> pd.Series:
+    """Boolean mask of the offences in the LSOA, beat or local authority ``code``.
+
+    Raises
+    ------
+    InputError
+        When no LSOA, beat or LA code of the offences is ``code``.
+    """
+    for col in ("lsoa_code", "beat_code", "la_code"):
+        if col in offences.columns:
+            hit = offences[col].astype(str) == str(code)
+            if hit.any():
+                return hit
+    raise InputError(f"area {code!r} matches no LSOA, beat or local authority code of the offences; "
+                     "check the code (e.g. E01014540)")
+
+
 def select_offences(offences: pd.DataFrame, *, serious_only: bool = True, date_from: Any = None,
                     date_to: Any = None, located: bool = True) -> gpd.GeoDataFrame:
     """The offences an analysis uses: serious violence only (default) within dates.

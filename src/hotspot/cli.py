@@ -412,15 +412,7 @@ def profile_cmd(
     off = api.load_offences(inputs, _study(boundaries, embedded)).offences
     mask = off["serious_violence"].astype(bool) if serious_only else off.index.to_series().notna()
     if area:
-        hit = None
-        for col in ("lsoa_code", "beat_code", "la_code"):
-            if col in off.columns and (off[col].astype(str) == area).any():
-                hit = off[col].astype(str) == area
-                break
-        if hit is None:
-            raise InputError(f"--area {area!r} matches no LSOA, beat or local authority code of the "
-                             f"offences; check the code (e.g. E01014540)")
-        mask = mask & hit
+        mask = mask & api.in_area(off, area)
     ref = reference_profile(reference)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
