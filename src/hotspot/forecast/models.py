@@ -224,7 +224,7 @@ class PoissonGBM(BaseEstimator):
                 gbm.append(np.clip(self.model_.predict(X), 0.0, None) * self.horizon / self._td)
                 ys.append(panel.target(o, self.horizon))
                 for name in self.blend_peers:
-                    peers[name].append(_peer(name, panel).predict(o, self.horizon, panel=panel))
+                    peers[name].append(_peer_prediction(name, panel, o, self.horizon))
         cands = {("boosting", 1.0): gbm}
         for name in self.blend_peers:
             for w in self.blend_weights:
@@ -311,6 +311,15 @@ def _peer(name: str, panel: CountPanel):
     key = ("peer", name)
     if key not in panel._nb:
         panel._nb[key] = baselines.make(name).fit(panel)
+    return panel._nb[key]
+
+
+def _peer_prediction(name: str, panel: CountPanel, origin, horizon: int) -> np.ndarray:
+    """A peer's forecast at ``origin`` (kept per panel: consecutive backtest folds share 7 of their
+    8 held-out weeks, and a peer's forecast depends only on the panel before the origin)."""
+    key = ("peer_prediction", name, pd.Timestamp(origin), int(horizon))
+    if key not in panel._nb:
+        panel._nb[key] = _peer(name, panel).predict(origin, horizon, panel=panel)
     return panel._nb[key]
 
 
