@@ -1,7 +1,8 @@
 """The tasking-cycle configuration: a TOML file validated up front.
 
 Every error names the key, what it got and what it wants. Relative paths are resolved against the
-config file's folder; empty strings mean "use the embedded default". :data:`EXAMPLE` is the
+config file's folder; empty strings mean "not given" (the embedded world is used only with `[inputs]
+embedded = true`, as `hotspot demo` does). :data:`EXAMPLE` is the
 commented example that ``hotspot init`` writes.
 """
 

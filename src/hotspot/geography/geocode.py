@@ -416,14 +416,15 @@ def load_offences(inputs: Sequence[str | Path] | str | Path, *, areas: Areas | N
         police.uk CSVs/folders/zip, timestamped extracts (CSV, CSV.gz, GeoPackage), canonical
         CSVs, or GeoPackages already geocoded by ``hotspot geocode`` (layer ``offences``).
     areas : Areas, optional
-        Boundary layers (default: embedded).
+        Boundary layers (required: :func:`hotspot.geography.areas.read_boundaries`, or
+        :func:`~hotspot.geography.areas.embedded_areas` for the demo world).
     tolerance : float
         Geocoding tolerance in metres (default 50).
     mapping, now, rules, earliest, latest :
         Passed to :func:`hotspot.ingest.read_offences` (``earliest``/``latest``: the plausible date
         window; rows outside it are quarantined).
     postcodes : path or DataFrame, optional
-        ONSPD-shaped lookup (default: embedded ``data/postcodes.csv``).
+        ONSPD-shaped or Code-Point Open postcode lookup, for rows without coordinates.
 
     Returns
     -------
