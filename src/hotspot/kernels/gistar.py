@@ -180,6 +180,30 @@ def window_sums_weighted(values: np.ndarray, valid: np.ndarray, oy: np.ndarray, 
     return swy, sw, sw2, cnt
 
 
+@nb.njit(cache=True)
+def valid_cells(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The valid cells in row-major order: their values, rows and columns (a cell's rank is its
+    position here, the index the permutation draws refer to)."""
+    ny, nx = values.shape
+    n = 0
+    for r in range(ny):
+        for c in range(nx):
+            if valid[r, c]:
+                n += 1
+    yv = np.empty(n, dtype=np.float64)
+    rows = np.empty(n, dtype=np.int64)
+    cols = np.empty(n, dtype=np.int64)
+    i = 0
+    for r in range(ny):
+        for c in range(nx):
+            if valid[r, c]:
+                yv[i] = values[r, c]
+                rows[i] = r
+                cols[i] = c
+                i += 1
+    return yv, rows, cols
+
+
 @nb.njit(cache=True, parallel=True)
 def conditional_permutation_counts(values: np.ndarray, valid: np.ndarray, oy: np.ndarray,
                                    ox: np.ndarray, w: np.ndarray, ids: np.ndarray
@@ -214,24 +238,8 @@ def conditional_permutation_counts(values: np.ndarray, valid: np.ndarray, oy: np
         Neighbour count (self excluded) of every cell.
     """
     ny, nx = values.shape
-    # rank of every valid cell in row-major order, and the valid values in that order
-    rank = np.full((ny, nx), -1, dtype=np.int64)
-    n = 0
-    for r in range(ny):
-        for c in range(nx):
-            if valid[r, c]:
-                rank[r, c] = n
-                n += 1
-    yv = np.empty(n, dtype=np.float64)
-    rows = np.empty(n, dtype=np.int64)
-    cols = np.empty(n, dtype=np.int64)
-    for r in range(ny):
-        for c in range(nx):
-            if valid[r, c]:
-                i = rank[r, c]
-                yv[i] = values[r, c]
-                rows[i] = r
-                cols[i] = c
+    yv, rows, cols = valid_cells(values, valid)
+    n = yv.shape[0]
     nperm = ids.shape[0]
     m = oy.shape[0]
     larger = np.full((ny, nx), -1, dtype=np.int64)
@@ -302,23 +310,8 @@ def conditional_permutation_counts_binary(values: np.ndarray, valid: np.ndarray,
         As :func:`conditional_permutation_counts`.
     """
     ny, nx = values.shape
-    rank = np.full((ny, nx), -1, dtype=np.int64)
-    n = 0
-    for r in range(ny):
-        for c in range(nx):
-            if valid[r, c]:
-                rank[r, c] = n
-                n += 1
-    yv = np.empty(n, dtype=np.float64)
-    rows = np.empty(n, dtype=np.int64)
-    cols = np.empty(n, dtype=np.int64)
-    for r in range(ny):
-        for c in range(nx):
-            if valid[r, c]:
-                i = rank[r, c]
-                yv[i] = values[r, c]
-                rows[i] = r
-                cols[i] = c
+    yv, rows, cols = valid_cells(values, valid)
+    n = yv.shape[0]
     nperm, m1 = ids.shape
     pref = np.zeros((nperm, m1 + 1), dtype=np.float64)
     srt = np.empty((nperm, m1), dtype=np.int64)
