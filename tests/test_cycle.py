@@ -7,6 +7,8 @@ import os
 import re
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -169,3 +171,39 @@ def test_cli_init_and_config_errors(tmp_path):
     assert main(["run", "--config", str(bad), "--out", str(tmp_path / "o")]) == 2
     bad.write_text("[forecast]\nunit = 'county'\n")
     assert main(["run", "--config", str(bad), "--out", str(tmp_path / "o")]) == 2
+
+
+def _ons_css_weights() -> dict[str, float]:
+    """The shipped ONS CSS table read directly (not through hotspot.hotspots.harm)."""
+    t = pd.read_csv(data_dir() / "harm" / "ons_css_weights.csv", dtype={"key": str})
+    w = dict(zip(t["key"], t["weight"]))
+    w["1"] = w["1, 4.1/2/10"]  # ONS keys homicide (1, 4.1, 4.2, 4.10) in one row
+    return w
+
+
+def test_top_hotspots_by_count_and_by_harm_side_by_side(first_run):
+    out, res = first_run
+    tables = res.folder / "tables"
+    by_count = pd.read_csv(tables / "top_hotspots.csv")
+    by_harm = pd.read_csv(tables / "top_harm_hotspots.csv")
+    assert {"count", "harm"} <= set(by_count.columns) and {"count", "harm"} <= set(by_harm.columns)
+    assert by_harm["harm"].is_monotonic_decreasing and by_count["count"].is_monotonic_decreasing
+    both = by_count.merge(by_harm, on=["x", "y"], suffixes=("_c", "_h"))
+    assert len(both) >= 3  # the same circles: a place in both lists shows the same figures
+    assert (both["count_c"] == both["count_h"]).all() and np.allclose(both["harm_c"], both["harm_h"])
+    # harm of the first place recomputed from the accepted offences and the published weights
+    off = gpd.read_file(next(out.glob(".cache/offences-*/offences.gpkg")))
+    per = res.manifest["period"]
+    day = off["occurred_at"].astype(str).str[:10]
+    now = off[off["serious_violence"].astype(bool) & (day >= per["start"]) & (day <= per["end"])]
+    w = now["offence_code"].map(_ons_css_weights())
+    assert w.notna().all(), "every synthetic serious-violence code is in the ONS table"
+    top1 = by_count.iloc[0]
+    near = np.hypot(now["easting"] - top1["x"], now["northing"] - top1["y"]) <= top1["radius_m"] + 1e-6
+    assert int(near.sum()) == top1["count"]
+    assert w[near].sum() == pytest.approx(top1["harm"], rel=1e-9)
+    hs = json.loads((tables / "hotspots.json").read_text())
+    assert hs["harm"]["status"] == "ok" and hs["harm"]["name"] == "ons-css"
+    html = (res.folder / "briefing" / "briefing.html").read_text(encoding="utf-8")
+    assert "Top hotspots by count" in html and "Top hotspots by harm" in html
+    assert "Harm: offences weighted by ons-css" in html

@@ -125,3 +125,15 @@ def test_a_stage_with_no_offences_fails_the_run_naming_the_filter(real, tmp_path
     with pytest.raises(InputError, match=r"0 offences in this cycle \(January 2024\)"):
         run_cycle(cfg, tmp_path, log=lambda s: None)
     assert not (tmp_path / "2024-01").exists()
+
+
+def test_real_harm_is_not_invented_for_policeuk_violence(real_cycle):
+    """police.uk says "Violence and sexual offences", not which offence: no harm weight is guessed."""
+    tables = real_cycle.folder / "tables"
+    hs = json.loads((tables / "hotspots.json").read_text())
+    assert hs["harm"]["status"].startswith("not available")
+    assert "Violence and sexual offences" in hs["harm"]["status"]
+    assert not (tables / "top_harm_hotspots.csv").exists()
+    assert "harm" not in pd.read_csv(tables / "top_hotspots.csv").columns
+    html = (real_cycle.folder / "briefing" / "briefing.html").read_text(encoding="utf-8")
+    assert "Harm: not available" in html

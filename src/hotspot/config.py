@@ -65,7 +65,9 @@ seed = 1
 place_radius_m = 150.0   # top hot spots: equal-sized micro places (College of Policing guidance)
 place_spacing_m = 500.0  #   at least this far apart,
 place_min_per_year = 24.0  # each holding at least this many offences a year
-harm_index = ""          # CSV/TOML of harm weights (CCHI or ONS CSS; see docs/harm.md); "" = counts only
+harm_index = "ons-css"   # harm weights: "ons-css" (shipped ONS Crime Severity Score), a CSV/TOML
+                         #   table (CCHI or ONS CSS; docs/harm.md), or "" = counts only
+harm_override = ""       # CSV/TOML of extra or replaced weights (codes or police.uk categories)
 
 [emerging]
 cell_m = 250.0

@@ -76,7 +76,7 @@ from hotspot.hotspots.concentration import concentration_table
 from hotspot.hotspots.emerging import category_counts
 from hotspot.hotspots.emerging import to_cells as emerging_cells
 from hotspot.hotspots.gistar import to_cells as gistar_cells
-from hotspot.hotspots.harm import load_harm_index
+from hotspot.hotspots.harm import BUILTIN, describe, load_harm_index
 from hotspot.hotspots.peaks import NO_HOURS, TOP_COLUMNS, top_hotspots
 from hotspot.ingest.audit import audit_offences
 from hotspot.io import sha256_file, write_csv, write_gpkg, write_json, write_text
@@ -441,8 +441,10 @@ def stage_hotspots(ctx: _Context, folder: Path) -> None:
         layers["gistar_cells_last"] = gistar_cells(gi_last, where=_active(gi_last))
         layers["change"] = compare.to_cells(compare.change(gi_last, gi))
     write_gpkg(folder / "hotspots.gpkg", layers)
-    top = _top_places(ctx, off, now_xy, None if last_missing else last_xy)
+    top, top_harm, harm_info = _top_places(ctx, off, now_xy, None if last_missing else last_xy)
     write_csv(folder / "top_hotspots.csv", top.reindex(columns=TOP_COLUMNS) if top.empty else top)
+    if top_harm is not None:
+        write_csv(folder / "top_harm_hotspots.csv", top_harm)
     comparison: dict[str, Any] = {"status": f"not available: {', '.join(last_missing)} not published"} \
         if last_missing else _compare_with_last(ctx, gi_last, gi, last_xy, top)
     write_json(folder / "hotspots.json", {
@@ -452,6 +454,7 @@ def stage_hotspots(ctx: _Context, folder: Path) -> None:
         "comparison_with_last_cycle": comparison,
         "offences_this_cycle": int(len(now)),
         "offences_last_cycle": None if last_missing else int(len(last)),
+        "harm": harm_info,
         **({"last_cycle_missing_months": last_missing} if last_missing else {}),
         **({"offences_this_cycle_without_location": int(len(now) - len(now_xy))} if not ctx.timed else {}),
     })
@@ -473,8 +476,35 @@ def _compare_with_last(ctx: _Context, gi_last: Any, gi: Any, last: pd.DataFrame,
     return out
 
 
-def _top_places(ctx: _Context, off: pd.DataFrame, now: pd.DataFrame, last: pd.DataFrame | None) -> pd.DataFrame:
-    """The numbered micro hot spots of this cycle against their own history (see hotspots.peaks).
+def _harm_weights(ctx: _Context, now: pd.DataFrame,
+                  history: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, Any]]:
+    """Harm weights of this cycle's and the history's offences, or None and the reason.
+
+    Harm is shown only when every analysed offence has a weight: a police.uk "Violence and sexual
+    offences" row has none (its codes weigh 7.5 to 7,973 in the ONS CSS and police.uk does not say
+    which), and a guessed weight would rank places by the guess.
+    """
+    h = ctx.cfg.hotspots
+    spec = str(h["harm_index"])
+    if not spec:
+        return None, None, {"status": "off ([hotspots] harm_index is empty)"}
+    idx = load_harm_index(spec if spec in BUILTIN else ctx.cfg.path(spec),  # type: ignore[arg-type]
+                          override=ctx.cfg.path(h["harm_override"]))
+    info = describe(idx)
+    info["path"] = Path(info["path"]).name
+    w_now, w_hist = idx.lookup(now), idx.lookup(history)
+    both = pd.concat([now, history], ignore_index=True)
+    missing = idx.unmatched(both, np.concatenate([w_now, w_hist]))
+    if missing:
+        return None, None, {**info, "status": "not available: " + idx.why_unmatched(missing),
+                            "offences_without_weight": missing}
+    return w_now, w_hist, {**info, "status": "ok", "harm_this_cycle": float(w_now.sum())}
+
+
+def _top_places(ctx: _Context, off: pd.DataFrame, now: pd.DataFrame,
+                last: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, Any]]:
+    """The numbered micro hot spots of this cycle against their own history (see hotspots.peaks),
+    ranked by count (with harm beside it) and, when every offence has a harm weight, by harm.
 
     History: the 52 weeks before the cycle (timestamped data), or every published month before it
     (month-only data; a missing month is neither history nor zero).
@@ -497,17 +527,15 @@ def _top_places(ctx: _Context, off: pd.DataFrame, now: pd.DataFrame, last: pd.Da
         history = located[located["month"].astype(str).isin({str(m) for m in before})]
         history_days = float(sum(m.days_in_month for m in before))
         window = (1.0, "week")
-    weights = history_weights = None
-    harm_path = ctx.cfg.path(h["harm_index"])
-    if harm_path is not None:
-        harm = load_harm_index(harm_path)
-        weights, history_weights = harm.weights(now), harm.weights(history)
-    return top_hotspots(now, ctx.study, period_days=period_days, last=last, history=history,
-                        history_days=history_days, top_n=int(ctx.cfg.outputs["top_n"]),
-                        radius=h["place_radius_m"], spacing=h["place_spacing_m"],
-                        min_per_year=h["place_min_per_year"], weights=weights,
-                        history_weights=history_weights, window_share=window[0],
-                        window_label=window[1], imd_deciles=_imd_deciles(ctx), timed=ctx.timed)
+    weights, history_weights, info = _harm_weights(ctx, now, history)
+    kw = {"period_days": period_days, "last": last, "history": history, "history_days": history_days,
+          "top_n": int(ctx.cfg.outputs["top_n"]), "radius": h["place_radius_m"], "spacing": h["place_spacing_m"],
+          "min_per_year": h["place_min_per_year"], "weights": weights, "history_weights": history_weights,
+          "window_share": window[0], "window_label": window[1], "imd_deciles": _imd_deciles(ctx),
+          "timed": ctx.timed}
+    top = top_hotspots(now, ctx.study, **kw)
+    top_harm = top_hotspots(now, ctx.study, rank_by="harm", **kw) if weights is not None else None
+    return top, top_harm, info
 
 
 def _class_counts(gi) -> dict[str, int]:
@@ -923,7 +951,22 @@ def _briefing(ctx: _Context, folder: Path, top: pd.DataFrame, handling: str, thr
     write_briefing(folder / "briefing.html", title=f"{_title(ctx, 'tasking briefing')}",
                    period=f"Cycle {ctx.cycle_id()}: {ctx.period_label()} ({last_label})",
                    handling=handling, headline=headline, top=top, day_hour=day_hour, trend=trend,
-                   forecast=forecast, emerging=emerging, imd_profile=imd_profile, method=method, **extra)
+                   forecast=forecast, emerging=emerging, imd_profile=imd_profile, method=method,
+                   top_harm=None if ctx.public else _read_csv_if(ctx.folders["hotspots"] / "top_harm_hotspots.csv"),
+                   harm_note="" if ctx.public else _harm_note(hsj.get("harm", {})), **extra)
+
+
+def _read_csv_if(path: Path) -> pd.DataFrame | None:
+    return pd.read_csv(path) if path.exists() else None
+
+
+def _harm_note(info: dict[str, Any]) -> str:
+    """The briefing's line on harm: the index behind the harm columns, or why there are none."""
+    status = str(info.get("status", ""))
+    if status == "ok":
+        return (f"Harm: offences weighted by {info.get('name', '')} ({info.get('source', '')}); "
+                "a place's harm is the sum of its offences' weights this cycle.")
+    return f"Harm: {status}." if status else ""
 
 
 def _weekend_nights(off: pd.DataFrame) -> int:

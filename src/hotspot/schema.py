@@ -14,6 +14,8 @@ month                  str ``YYYY-MM``; always present
 time_precision         ``"exact"`` (timestamped extract) or ``"month"`` (police.uk)
 crime_type             police.uk crime type (see :data:`POLICEUK_CRIME_TYPES`)
 offence_subtype        finer offence description where known, else ``""``
+offence_code           Home Office offence classification code (``"8N"``, ``"34B"``, ``"105A"``) where
+                       known (timestamped extracts), else ``""`` (police.uk publishes none)
 knife                  bool, knife or sharp instrument involved
 domestic               bool, domestic-related
 serious_violence       bool, from :mod:`hotspot.ingest.classify`
@@ -36,7 +38,7 @@ WGS84 = "EPSG:4326"
 
 OFFENCE_COLUMNS = [
     "offence_id", "occurred_at", "month", "time_precision", "crime_type", "offence_subtype",
-    "knife", "domestic", "serious_violence", "sv_category", "easting", "northing", "location",
+    "offence_code", "knife", "domestic", "serious_violence", "sv_category", "easting", "northing", "location",
     "source_file", "source_line",
 ]
 GEOCODE_COLUMNS = ["lsoa_code", "beat_code", "la_code", "geocode_method"]

@@ -31,7 +31,8 @@ def test_codes_then_types_then_default(tmp_path):
         "offence_subtype": ["008/01 GBH with intent", "8/6 ABH", "", "", "Common assault"],
     })
     np.testing.assert_array_equal(idx.weights(off), [100, 40, 30, 1, 10])
-    assert idx.unmatched == {"Burglary": 1}
+    assert idx.unmatched(off) == {"Burglary": 1}
+    assert np.isnan(idx.lookup(off)[3])
     assert idx.source == "test table"
 
 
@@ -78,3 +79,39 @@ def test_rank_count_and_harm_side_by_side():
     assert list(r["place"]) == ["c", "b", "a"]
     assert r.set_index("place")["rank_count"].to_dict() == {"c": 3, "b": 2, "a": 1}
     assert r.set_index("place")["in_both"].to_dict() == {"c": False, "b": True, "a": False}
+
+
+def test_shipped_ons_css_table_matches_classification_codes():
+    """The shipped ONS CSS table keys codes as the recorded crime tables print them (8N, 105A)."""
+    idx = load_harm_index("ons-css")
+    off = pd.DataFrame({
+        "crime_type": ["Violence and sexual offences"] * 4 + ["Robbery", "Robbery"],
+        "offence_code": ["8N", "08n", "4.10", "1", "34B", ""],
+    })
+    w = idx.lookup(off)
+    # published weights (ONS CSS 'List of weights', the shipped edition): assault with injury
+    # 189.15, homicide (key "1, 4.1/2/10") 7,973.39, robbery of personal property 799.63
+    np.testing.assert_allclose(w, [189.1538871, 189.1538871, 7973.393423, 7973.393423,
+                                   799.6288702, 799.6288702], rtol=1e-9)
+    # robbery's two codes weigh the same, so a police.uk robbery row (no code) has that weight;
+    # violence and sexual offences' codes do not, so such a row has none, and the range says why
+    assert idx.by_type["Robbery"] == pytest.approx(799.6288702)
+    lo, hi = idx.ranges["Violence and sexual offences"]
+    assert lo == pytest.approx(7.543806, rel=1e-6) and hi == pytest.approx(7973.393423)
+
+
+def test_policeuk_violence_has_no_weight_and_the_reason_names_the_range():
+    idx = load_harm_index("ons-css")
+    off = pd.DataFrame({"crime_type": ["Violence and sexual offences", "Robbery"], "offence_code": ["", ""]})
+    w = idx.lookup(off)
+    assert np.isnan(w[0]) and w[1] == pytest.approx(799.6288702)
+    why = idx.why_unmatched(idx.unmatched(off, w))
+    assert "1 Violence and sexual offences" in why and "7.5 to 7,973.4" in why and "harm_override" in why
+
+
+def test_override_gives_a_policeuk_category_a_weight(tmp_path):
+    over = tmp_path / "local.csv"
+    over.write_text("key,weight,source\nViolence and sexual offences,120,local derivation\n")
+    idx = load_harm_index("ons-css", override=over)
+    off = pd.DataFrame({"crime_type": ["Violence and sexual offences"], "offence_code": [""]})
+    assert idx.lookup(off)[0] == 120 and "local derivation" in idx.source

@@ -268,7 +268,7 @@ def test_canonical_round_trip_property(tmp_path_factory, rows):
         "offence_id": [r[0] for r in rows], "occurred_at": occurred,
         "month": occurred.dt.strftime("%Y-%m").fillna("2021-01"),
         "time_precision": ["exact" if r[1] else "month" for r in rows],
-        "crime_type": "Robbery", "offence_subtype": [r[5] for r in rows],
+        "crime_type": "Robbery", "offence_subtype": [r[5] for r in rows], "offence_code": [r[5] for r in rows],
         "knife": [r[3] for r in rows], "domestic": [r[4] for r in rows],
         "serious_violence": [bool(r[3]) for r in rows], "sv_category": ["vap_knife" if r[3] else "" for r in rows],
         "easting": [r[2] for r in rows], "northing": [r[2] for r in rows], "location": [r[5] for r in rows],

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from hotspot.errors import ArgumentError
 from hotspot.forecast.profile import day_hour_table, format_windows, peak_windows
 from hotspot.geography.names import place_names
 from hotspot.grid.study_area import StudyArea
@@ -47,7 +48,7 @@ def top_hotspots(now: pd.DataFrame, study_area: StudyArea, *, period_days: float
                  min_per_year: float = 24.0, weights: Any = None, history_weights: Any = None,
                  window_share: float = 1.0,
                  window_label: str = "week", imd_deciles: dict[str, Any] | None = None,
-                 timed: bool = True) -> pd.DataFrame:
+                 timed: bool = True, rank_by: str = "count") -> pd.DataFrame:
     """Numbered top-N micro hot spots of this cycle, named and described.
 
     Parameters
@@ -74,6 +75,11 @@ def top_hotspots(now: pd.DataFrame, study_area: StudyArea, *, period_days: float
         IMD decile by LSOA code (left out: "not available").
     timed : bool
         False for month-only data: peak windows read :data:`NO_HOURS`.
+    rank_by : {"count", "harm"}
+        Rank the places by this cycle's offences or by their harm (``weights`` needed); the
+        other figure is shown beside it (Weinborn et al. 2017: hot spots and harm spots differ).
+        Both rankings order the same circles (chosen by count, at least ``spacing`` apart), so a
+        place in both lists has the same centre and the same figures.
 
     Returns
     -------
@@ -85,6 +91,8 @@ def top_hotspots(now: pd.DataFrame, study_area: StudyArea, *, period_days: float
     # Places are chosen on this cycle and its history pooled, then ranked by this cycle: choosing
     # them on this cycle alone and testing its change would call almost every place "up" (the
     # winner's curse of selecting on the period being compared).
+    if rank_by not in ("count", "harm") or (rank_by == "harm" and weights is None):
+        raise ArgumentError("rank_by", rank_by, '"count", or "harm" with weights')
     has_hist = history is not None and len(history) > 0 and history_days > 0
     pool = pd.concat([now, history], ignore_index=True) if has_hist else now.reset_index(drop=True)
     pool_days = float(period_days) + (float(history_days) if has_hist else 0.0)
@@ -94,8 +102,8 @@ def top_hotspots(now: pd.DataFrame, study_area: StudyArea, *, period_days: float
         pw = np.concatenate([np.asarray(weights, float), np.asarray(hw, float)]) if has_hist else np.asarray(weights, float)
     cand = micro_places(pool["easting"].to_numpy(float), pool["northing"].to_numpy(float), period_days=pool_days,
                         weights=pw, units=pool["lsoa_code"].astype(str), radius=radius, spacing=spacing,
-                        min_per_year=min_per_year, top=max(3 * top_n, top_n), window_share=window_share,
-                        window_label=window_label)
+                        min_per_year=min_per_year, top=max(3 * top_n, top_n) if rank_by == "count" else None,
+                        window_share=window_share, window_label=window_label)
     cols = TOP_COLUMNS[:3] + (["harm"] if weights is not None else []) + TOP_COLUMNS[3:]
     if cand.empty:
         return pd.DataFrame(columns=cols)
@@ -106,7 +114,8 @@ def top_hotspots(now: pd.DataFrame, study_area: StudyArea, *, period_days: float
     if weights is not None:
         w_now = np.asarray(weights, float)
         cand["harm"] = [float(w_now[i].sum()) for i in in_now]
-    cand = cand[cand["count"] > 0].sort_values(["count", "count_pooled"], ascending=False, kind="stable")
+    by = ["count", "count_pooled"] if rank_by == "count" else ["harm", "count", "count_pooled"]
+    cand = cand[cand["count"] > 0].sort_values(by, ascending=False, kind="stable")
     places = cand.head(top_n).reset_index(drop=True)
     if places.empty:
         return pd.DataFrame(columns=cols)

@@ -32,9 +32,13 @@ DATETIME_COLUMNS = ("occurred_at",)
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
+#: Columns added to the schema later: a canonical file written before them reads them as "".
+BACKFILLED = ("offence_code",)
+
+
 def is_canonical_header(columns) -> bool:
     """True when ``columns`` hold every :data:`~hotspot.schema.OFFENCE_COLUMNS` name."""
-    return set(OFFENCE_COLUMNS).issubset({str(c).strip() for c in columns})
+    return (set(OFFENCE_COLUMNS) - set(BACKFILLED)).issubset({str(c).strip() for c in columns})
 
 
 def to_canonical_text(df: pd.DataFrame) -> pd.DataFrame:
@@ -104,6 +108,9 @@ def from_canonical_text(raw: pd.DataFrame, path: str | Path | None = None) -> pd
     out = pd.DataFrame(index=raw.index)
     cols = list(OFFENCE_COLUMNS) + [c for c in OPTIONAL_COLUMNS if c in raw.columns]
     for col in cols:
+        if col not in raw.columns and col in BACKFILLED:  # written before the column existed
+            out[col] = ""
+            continue
         s = raw[col].fillna("").astype(str)
         if col in DATETIME_COLUMNS:
             v = pd.to_datetime(s.where(s != "", None), format="ISO8601", errors="coerce")
@@ -155,7 +162,7 @@ def read_canonical(path: str | Path) -> pd.DataFrame:
 
     raw, _ = read_table(path)
     if not is_canonical_header(raw.columns):
-        missing = [c for c in OFFENCE_COLUMNS if c not in raw.columns]
+        missing = [c for c in OFFENCE_COLUMNS if c not in raw.columns and c not in BACKFILLED]
         raise InputError(f"not a canonical offences CSV: columns {missing} are missing "
                          f"(found {list(raw.columns)})", path=path)
     return from_canonical_text(raw, path).reset_index(drop=True)

@@ -13,6 +13,7 @@ underscores (``Crime Ref`` -> ``crime_ref``). Anything else is named in a small 
     northing = "Y"
     crime_type = "Offence Group"
     offence_subtype = "HO Description"
+    offence_code = "HO Code"        # Home Office classification code (8N, 34B ...): harm weights
     postcode = "Postcode"
     knife = "Knife Flag"
     domestic = "DA Flag"
@@ -74,6 +75,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "crime_type": ("crime_type", "offence_type", "crime_category", "offence_group"),
     "offence_subtype": ("offence_subtype", "subtype", "offence_description", "ho_offence",
                         "offence_subgroup"),
+    "offence_code": ("offence_code", "ho_code", "home_office_code", "ho_offence_code", "hocr_code",
+                     "offence_classification", "classification_code"),
     "postcode": ("postcode", "post_code", "pcd", "pcds"),
     "knife": ("knife_flag", "knife", "knife_crime", "knife_enabled"),
     "domestic": ("domestic_flag", "domestic", "dv_flag", "domestic_abuse"),
@@ -536,6 +539,7 @@ def stage_extract(raw: pd.DataFrame, lines: np.ndarray, source: str, mapping: di
         "time_precision": precision,
         "crime_type": ctype,
         "offence_subtype": subtype.to_numpy(dtype=object),
+        "offence_code": get("offence_code").str.upper().to_numpy(dtype=object),
         "knife": parse_flags(get("knife")) if "knife" in cols else np.zeros(n, dtype=bool),
         "domestic": parse_flags(get("domestic")) if "domestic" in cols else np.zeros(n, dtype=bool),
         "easting": x,

@@ -121,6 +121,7 @@ def stage_policeuk(raw: pd.DataFrame, lines: np.ndarray, source: str) -> tuple[p
         "time_precision": "month",
         "crime_type": ctype.to_numpy(dtype=object),
         "offence_subtype": "",
+        "offence_code": "",  # police.uk publishes the crime type only
         "knife": pd.array([pd.NA] * n, dtype="boolean"),  # not published by police.uk
         "domestic": pd.array([pd.NA] * n, dtype="boolean"),
         "easting": x,

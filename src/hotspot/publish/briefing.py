@@ -240,7 +240,7 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
                     imd_profile: pd.DataFrame | None = None, method: str = DEFAULT_METHOD,
                     caveats: Sequence[str] = DEFAULT_CAVEATS, generated: dt.datetime | None = None,
                     forecast_title: str = "Next week: forecast", notes: Sequence[str] = (),
-                    threshold: int = 5) -> str:
+                    threshold: int = 5, top_harm: pd.DataFrame | None = None, harm_note: str = "") -> str:
     """The briefing as one HTML string. See :func:`write_briefing` for the parameters.
 
     A public (``OFFICIAL``) briefing withholds chart values from 1 to ``threshold - 1`` (the day x
@@ -267,7 +267,13 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
             top = top.assign(rank=top["rank"].map(lambda r: "" if pd.isna(r) else f"#{int(r)}"))
         suppressed = any(f"{c}_text" in top.columns for c in ("count", "count_last"))
         tab = _table_with_text(top, cols) if suppressed else _table(top[cols])
-        parts += ["<h2>Top hotspots</h2>", tab]
+        parts += ["<h2>Top hotspots by count</h2>" if harm_note or top_harm is not None else "<h2>Top hotspots</h2>", tab]
+    if handling != HANDLING_PUBLIC and top_harm is not None and len(top_harm):
+        cols = [c for c in ("rank", "name", "harm", "count", "count_last", "change", "expected_per_week",
+                            "main_types", "imd_decile") if c in top_harm.columns]
+        parts += ["<h2>Top hotspots by harm</h2>", _table(top_harm[cols], count_columns=("count", "count_last"))]
+    if handling != HANDLING_PUBLIC and harm_note:
+        parts += [f"<p class='caveat'>{esc(harm_note)}</p>"]
     if isinstance(day_hour, str):  # e.g. month-only data: say why there is no table
         parts += ["<h2>When: day of week and hour</h2>", f"<p>{esc(day_hour)}</p>"]
     elif day_hour is not None:
@@ -360,7 +366,9 @@ def write_briefing(path: str | Path, *, pdf: bool = False, **context) -> dict:
         (Series indexed by month), ``restrictions`` ("default", a CSV path, a DataFrame from
         :func:`read_restrictions`, or None), ``forecast`` (name, expected, q10, q90),
         ``emerging`` (with ``category``), ``imd_profile`` (imd_decile plus counts/rates),
-        ``method``, ``caveats``.
+        ``method``, ``caveats``, ``top_harm`` (the places ranked by harm, with ``harm`` and
+        ``count``; never in a public briefing) and ``harm_note`` (which index, or why harm is not
+        available).
 
     Returns
     -------
@@ -370,7 +378,7 @@ def write_briefing(path: str | Path, *, pdf: bool = False, **context) -> dict:
 
     unknown = set(context) - {"title", "period", "handling", "headline", "top", "day_hour", "trend",
                               "restrictions", "forecast", "emerging", "imd_profile", "method", "caveats",
-                              "generated", "forecast_title", "notes", "threshold"}
+                              "generated", "forecast_title", "notes", "threshold", "top_harm", "harm_note"}
     if unknown:
         raise ArgumentError(sorted(unknown)[0], "an unknown briefing field", "one of the documented context names")
     path = Path(path)

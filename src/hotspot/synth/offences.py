@@ -100,6 +100,22 @@ OTHER_TYPES = [
     (0.01, "Other crime", "Other criminal offences", False),
 ]
 
+#: Home Office offence classification code of each subtype (the codes the ONS Crime Severity Score
+#: and the police recorded crime tables use; "" for anti-social behaviour, which is not a crime).
+HO_CODES = {
+    "Assault occasioning actual bodily harm": "8N", "Inflicting grievous bodily harm without intent (s20)": "8N",
+    "Wounding with intent to do grievous bodily harm (s18)": "5D", "Robbery of personal property": "34B",
+    "Robbery of business property": "34A", "Rape of a female aged 16 and over": "19C",
+    "Rape of a female child under 16": "19D", "Rape of a male aged 16 and over": "19F",
+    "Sexual assault on a female aged 13 and over": "20A", "Sexual assault on a male aged 13 and over": "17A",
+    "Murder": "1", "Common assault": "105A", "Harassment": "8L", "Malicious communications": "8R",
+    "Stalking": "8Q", "Public fear, alarm or distress": "9A", "Anti-social behaviour": "",
+    "Criminal damage to a vehicle": "58C", "Shoplifting": "46", "Other theft": "49",
+    "Theft from the person": "39", "Possession of cannabis": "92E",
+    "Possession of article with blade or point": "10D", "Burglary - residential": "28E",
+    "Theft from a motor vehicle": "45", "Bicycle theft": "44", "Other criminal offences": "99",
+}
+
 
 def reference_day_hour() -> np.ndarray:
     """The reference day x hour counts as a (7, 24) array, Monday first."""
@@ -302,6 +318,7 @@ def _types(ev: pd.DataFrame, rng: np.random.Generator, *, sv: bool) -> pd.DataFr
     k = rng.choice(len(table), size=n, p=share / share.sum())
     ev["crime_type"] = [table[i][1] for i in k]
     ev["offence_subtype"] = [table[i][2] for i in k]
+    ev["offence_code"] = [HO_CODES[table[i][2]] for i in k]
     if sv:
         kind = np.array([table[i][3] for i in k])
         ev["sv_kind"] = kind
