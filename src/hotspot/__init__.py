@@ -24,7 +24,7 @@ from hotspot.errors import ConfigError, HotspotError, InputError
 __version__ = "0.1.0"
 
 #: The library verbs, re-exported from :mod:`hotspot.api`.
-VERBS = ("study_area", "load_offences", "area_profile", "select_offences", "time_resolution", "kde", "gistar",
+VERBS = ("study_area", "load_offences", "area_profile", "select_offences", "time_resolution", "harm", "kde", "gistar",
          "emerging", "profile", "forecast", "backtest", "tasking_map")
 
 __all__ = ["__version__", "HotspotError", "InputError", "ConfigError", "StudyArea", *VERBS]
@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ load
         emerging,
         forecast,
         gistar,
+        harm,
         kde,
         load_offences,
         profile,

@@ -41,6 +41,7 @@ from hotspot.grid.cube import space_time_cube
 from hotspot.grid.study_area import StudyArea
 from hotspot.hotspots import emerging as _emerging
 from hotspot.hotspots import gistar as _gistar
+from hotspot.hotspots import harm as _harm
 from hotspot.hotspots import kde as _kde
 from hotspot.ingest import read_offences
 from hotspot.kernels.kde import KERNELS
@@ -250,6 +251,47 @@ def in_area(offences: pd.DataFrame, code: str) -> pd.Series:
                 return hit
     raise InputError(f"area {code!r} matches no LSOA, beat or local authority code of the offences; "
                      "check the code (e.g. E01014540)")
+
+
+def harm(offences: pd.DataFrame, index: str | Path = "ons-css", *,
+         override: str | Path | None = None) -> np.ndarray:
+    """Harm weight of every offence, for ``kde(weights=...)`` and ``gistar(values=...)``.
+
+    Parameters
+    ----------
+    offences : DataFrame
+        Offences with ``crime_type`` and ``offence_code`` (Home Office classification code;
+        extracts: the ``HO Code`` column).
+    index : str or Path
+        ``"ons-css"`` (the ONS Crime Severity Score weights shipped in ``data/harm``) or a
+        ``key,weight[,source][,category]`` CSV / TOML table (e.g. the Cambridge Crime Harm Index).
+    override : str or Path, optional
+        A table of extra or replaced weights (codes or police.uk categories).
+
+    Returns
+    -------
+    ndarray of float
+        One weight per offence.
+
+    Raises
+    ------
+    InputError
+        Some offences have no weight (e.g. police.uk "Violence and sexual offences", whose codes
+        weigh 7.5 to 7,973): the message counts them and says what to add. No weight is guessed.
+
+    References
+    ----------
+    .. [1] ONS (2016). Research outputs: developing a Crime Severity Score for England and Wales
+       using data on crimes recorded by the police.
+    .. [2] Sherman, L., Neyroud, P. W., Neyroud, E. (2016). The Cambridge Crime Harm Index.
+       *Policing* 10(3), 171-183.
+    """
+    idx = _harm.load_harm_index(index, override=override)
+    w = idx.lookup(offences)
+    missing = idx.unmatched(offences, w)
+    if missing:
+        raise InputError(idx.why_unmatched(missing))
+    return w
 
 
 def select_offences(offences: pd.DataFrame, *, serious_only: bool = True, date_from: Any = None,

@@ -238,6 +238,10 @@ def kde_cmd(
     min_population: float = typer.Option(100.0, "--min-population", help="With --rate: cells whose "
                                           "smoothed population is under this many residents per "
                                           "km2 are left empty."),
+    harm: Optional[str] = typer.Option(None, "--harm", help="Weight offences by harm: ons-css (the "
+                                       "shipped ONS Crime Severity Score, by Home Office offence code) or a "
+                                       "key,weight CSV/TOML table (docs/harm.md). Refused when an offence "
+                                       "has no weight (police.uk violence)."),
 ) -> None:
     """Kernel density surface of offences on the force's National Grid aligned raster (exact)."""
     import numpy as np
@@ -256,10 +260,12 @@ def kde_cmd(
         da = api.rate_kde(off, sa, cell=cell, bandwidth=bandwidth, kernel=kernel, truncate=truncate,
                           min_population=min_population)
     else:
-        da = api.kde(off, sa, cell=cell, bandwidth=bandwidth, kernel=kernel, units=units, truncate=truncate)
+        da = api.kde(off, sa, cell=cell, bandwidth=bandwidth, kernel=kernel, units=units, truncate=truncate,
+                     weights=None if harm is None else api.harm(off, harm))
     (write_netcdf if suffix == ".nc" else write_geotiff)(da, out)
     grid = sa.grid(cell)
-    typer.echo(f"offences {da.attrs['offences']:,} ({_what(serious_only)})")
+    typer.echo(f"offences {da.attrs['offences']:,} ({_what(serious_only)})"
+               + ("" if harm is None else f", weighted by harm ({harm})"))
     typer.echo(f"cell {grid.spec.cell:g} m ({da.attrs['cell_rule']}); grid {grid.spec.nx} x {grid.spec.ny}")
     typer.echo(f"bandwidth {da.attrs['bandwidth']:,.1f} m ({da.attrs['bandwidth_rule']}); kernel {kernel}; "
                f"edge loss {da.attrs['edge_loss']:.2%}")
@@ -293,6 +299,10 @@ def gistar_cmd(
     boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
     extent: str = typer.Option("auto", "--extent", help=_EXTENT_HELP),
+    harm: Optional[str] = typer.Option(None, "--harm", help="Weight offences by harm: ons-css (the "
+                                       "shipped ONS Crime Severity Score, by Home Office offence code) or a "
+                                       "key,weight CSV/TOML table (docs/harm.md). Refused when an offence "
+                                       "has no weight (police.uk violence)."),
 ) -> None:
     """Getis-Ord Gi* hot and cold spots of offence counts on a grid, FDR-adjusted (ArcGIS Gi_Bin classes)."""
     from hotspot import api
@@ -304,11 +314,13 @@ def gistar_cmd(
     off = api.select_offences(api.load_offences(inputs, sa).offences, serious_only=serious_only,
                               date_from=date_from, date_to=date_to)
     ds = api.gistar(off, sa, cell=cell, distance=distance, weights=weights, permutations=permutations,
-                    seed=seed, fdr=fdr, inference=inference, background=background)
+                    seed=seed, fdr=fdr, inference=inference, background=background,
+                    values=None if harm is None else api.harm(off, harm))
     cells = to_cells(ds)
     write_gpkg(out, {"cells": cells})
     spec = sa.grid(cell).spec
-    typer.echo(f"offences {ds.attrs['offences']:,} ({_what(serious_only)})")
+    typer.echo(f"offences {ds.attrs['offences']:,} ({_what(serious_only)})"
+               + ("" if harm is None else f", weighted by harm ({harm})"))
     typer.echo(f"cell {spec.cell:g} m ({spec.cell_rule}); grid {spec.nx} x {spec.ny}; "
                f"{ds.attrs['n_cells']:,} cells in the study area")
     typer.echo(f"distance {ds.attrs['distance']:g} m ({weights}), mean {ds.attrs['mean_neighbours']:.1f} cells "
