@@ -206,4 +206,4 @@ def test_top_hotspots_by_count_and_by_harm_side_by_side(first_run):
     assert hs["harm"]["status"] == "ok" and hs["harm"]["name"] == "ons-css"
     html = (res.folder / "briefing" / "briefing.html").read_text(encoding="utf-8")
     assert "Top hotspots by count" in html and "Top hotspots by harm" in html
-    assert "Harm: offences weighted by ons-css" in html
+    assert "Harm: offences weighted by the ONS Crime Severity Score" in html

@@ -964,7 +964,8 @@ def _harm_note(info: dict[str, Any]) -> str:
     """The briefing's line on harm: the index behind the harm columns, or why there are none."""
     status = str(info.get("status", ""))
     if status == "ok":
-        return (f"Harm: offences weighted by {info.get('name', '')} ({info.get('source', '')}); "
+        label = "the ONS Crime Severity Score" if info.get("name") == "ons-css" else str(info.get("name", ""))
+        return (f"Harm: offences weighted by {label} ({info.get('source', '')}); "
                 "a place's harm is the sum of its offences' weights this cycle.")
     return f"Harm: {status}." if status else ""
 

@@ -259,6 +259,10 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
         parts += ["<h2>Data quality</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>"]
     if headline:
         parts += ["<h2>Headline figures</h2>", _headline(headline)]
+    if top is not None and "harm" in top.columns:  # harm weights are days of custody: whole numbers read best
+        top = top.assign(harm=pd.to_numeric(top["harm"], errors="coerce").round(0).astype("Int64"))
+    if top_harm is not None and "harm" in top_harm.columns:
+        top_harm = top_harm.assign(harm=pd.to_numeric(top_harm["harm"], errors="coerce").round(0).astype("Int64"))
     if top is not None and len(top):
         cols = [c for c in ("rank", "name", "count", "harm", "count_last", "trend", "change", "expected_per_week",
                             "peak_window", "main_types", "imd_decile") if c in top.columns]
