@@ -202,6 +202,12 @@ def test_top_hotspots_by_count_and_by_harm_side_by_side(first_run):
     near = np.hypot(now["easting"] - top1["x"], now["northing"] - top1["y"]) <= top1["radius_m"] + 1e-6
     assert int(near.sum()) == top1["count"]
     assert w[near].sum() == pytest.approx(top1["harm"], rel=1e-9)
+    # the area tables carry harm beside the counts: the year to the cycle's end
+    start = str(pd.Timestamp(per["end"]) - pd.Timedelta(days=364))[:10]
+    year = off[off["serious_violence"].astype(bool) & (day >= start) & (day <= per["end"])]
+    lsoa = pd.read_csv(tables / "areas_lsoa.csv")
+    assert lsoa["serious_violence"].sum() == len(year)
+    assert lsoa["sv_harm"].sum() == pytest.approx(year["offence_code"].map(_ons_css_weights()).sum(), rel=1e-9)
     hs = json.loads((tables / "hotspots.json").read_text())
     assert hs["harm"]["status"] == "ok" and hs["harm"]["name"] == "ons-css"
     html = (res.folder / "briefing" / "briefing.html").read_text(encoding="utf-8")

@@ -588,7 +588,7 @@ def emerging(offences: pd.DataFrame, study_area: StudyArea, *, cell: float = 250
 def area_profile(offences: pd.DataFrame, study_area: StudyArea, *, level: str = "lsoa",
                  imd: str | Path | None = None, uc: str | Path | None = None,
                  population: str | Path | None = None, lookup: str | Path | None = None,
-                 uc_month: str | None = None, by_decile: bool = False) -> Any:
+                 uc_month: str | None = None, by_decile: bool = False, harm: Any = None) -> Any:
     """Area profiles: offences, serious violence, knife, rates per 1,000 and per UC household, IMD.
 
     Parameters
@@ -605,6 +605,8 @@ def area_profile(offences: pd.DataFrame, study_area: StudyArea, *, level: str = 
         Month of the UC count (default: the latest in the file).
     by_decile : bool
         Also return the table by IMD decile (None without an IMD file).
+    harm : array-like, optional
+        Harm weight per offence (e.g. :func:`harm`): adds ``sv_harm`` beside the counts.
 
     Returns
     -------
@@ -622,7 +624,8 @@ def area_profile(offences: pd.DataFrame, study_area: StudyArea, *, level: str = 
     t_pop = read_population(population) if population else None
     lk = read_lsoa_lookup(lookup) if lookup else None
     prof = _profiles.area_profile(offences, study_area.areas, imd=t_imd, uc=t_uc, population=t_pop,
-                                  level=level, uc_month=uc_month, lookup=lk)
+                                  level=level, uc_month=uc_month, lookup=lk,
+                                  harm=None if harm is None else np.asarray(harm, dtype=float))
     if not by_decile:
         return prof
     dec = _profiles.by_imd_decile(offences, study_area.areas, t_imd, population=t_pop, lookup=lk) \

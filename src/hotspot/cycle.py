@@ -76,7 +76,7 @@ from hotspot.hotspots.concentration import concentration_table
 from hotspot.hotspots.emerging import category_counts
 from hotspot.hotspots.emerging import to_cells as emerging_cells
 from hotspot.hotspots.gistar import to_cells as gistar_cells
-from hotspot.hotspots.harm import BUILTIN, describe, load_harm_index
+from hotspot.hotspots.harm import BUILTIN, HarmIndex, describe, load_harm_index
 from hotspot.hotspots.peaks import NO_HOURS, TOP_COLUMNS, top_hotspots
 from hotspot.ingest.audit import audit_offences
 from hotspot.io import sha256_file, write_csv, write_gpkg, write_json, write_text
@@ -476,6 +476,25 @@ def _compare_with_last(ctx: _Context, gi_last: Any, gi: Any, last: pd.DataFrame,
     return out
 
 
+def _harm_index(ctx: _Context) -> HarmIndex | None:
+    """The configured harm index (``[hotspots] harm_index`` and ``harm_override``), or None."""
+    h = ctx.cfg.hotspots
+    spec = str(h["harm_index"])
+    if not spec:
+        return None
+    return load_harm_index(spec if spec in BUILTIN else ctx.cfg.path(spec),  # type: ignore[arg-type]
+                           override=ctx.cfg.path(h["harm_override"]))
+
+
+def _sv_harm(ctx: _Context, offences: pd.DataFrame) -> np.ndarray | None:
+    """Harm weight per offence when every serious-violence offence has one (else None)."""
+    idx = _harm_index(ctx)
+    if idx is None or "serious_violence" not in offences:
+        return None
+    w = idx.lookup(offences)
+    return None if np.isnan(w[offences["serious_violence"].astype(bool).to_numpy()]).any() else w
+
+
 def _harm_weights(ctx: _Context, now: pd.DataFrame,
                   history: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, Any]]:
     """Harm weights of this cycle's and the history's offences, or None and the reason.
@@ -484,12 +503,9 @@ def _harm_weights(ctx: _Context, now: pd.DataFrame,
     offences" row has none (its codes weigh 7.5 to 7,973 in the ONS CSS and police.uk does not say
     which), and a guessed weight would rank places by the guess.
     """
-    h = ctx.cfg.hotspots
-    spec = str(h["harm_index"])
-    if not spec:
+    idx = _harm_index(ctx)
+    if idx is None:
         return None, None, {"status": "off ([hotspots] harm_index is empty)"}
-    idx = load_harm_index(spec if spec in BUILTIN else ctx.cfg.path(spec),  # type: ignore[arg-type]
-                          override=ctx.cfg.path(h["harm_override"]))
     info = describe(idx)
     info["path"] = Path(info["path"]).name
     w_now, w_hist = idx.lookup(now), idx.lookup(history)
@@ -642,8 +658,9 @@ def stage_profiles(ctx: _Context, folder: Path) -> None:
     uc = read_statxplore(ctx.uc_path) if ctx.uc_path is not None else None
     pop = read_population(ctx.pop_path) if ctx.pop_path is not None else None
     cyc = _in(off_all, per["end"] - pd.Timedelta(days=364), per["end"])
+    harm = None if ctx.public else _sv_harm(ctx, cyc)
     for level in ("lsoa", "beat", "la"):
-        prof = area_profile(cyc, ctx.areas, imd=imd, uc=uc, population=pop, level=level)
+        prof = area_profile(cyc, ctx.areas, imd=imd, uc=uc, population=pop, level=level, harm=harm)
         write_csv(folder / f"areas_{level}.csv", prof)
     if imd is not None:
         write_csv(folder / "by_imd_decile.csv", by_imd_decile(cyc, ctx.areas, imd, population=pop))

@@ -176,3 +176,18 @@ def test_2011_covariates_joined_to_2021_boundaries_through_lookup():
 def test_by_imd_decile_needs_imd():
     with pytest.raises(ArgumentError, match="imd"):
         by_imd_decile(make_offences(SPEC), make_areas(), None)
+
+
+def test_harm_beside_the_counts_at_every_level():
+    off, areas = make_offences(SPEC), make_areas()
+    # SPEC rows: 3 SV in LSOA 1, 2 other in LSOA 1, 6 SV in LSOA 2, 4 other in LSOA 3, 1 SV in LSOA 4
+    w = np.array([100.0] * 3 + [np.nan] * 2 + [10.0] * 6 + [np.nan] * 4 + [1000.0])
+    lsoa = area_profile(off, areas, harm=w).set_index("lsoa_code")
+    assert lsoa["sv_harm"].tolist() == [300.0, 60.0, 0.0, 1000.0]
+    assert lsoa["serious_violence"].tolist() == [3, 6, 0, 1]  # counts unchanged beside it
+    beat = area_profile(off, areas, harm=w, level="beat").set_index("beat_code")
+    assert beat["sv_harm"].to_dict() == {"XB000001": 360.0, "XB000002": 1000.0}
+    w_bad = w.copy()
+    w_bad[0] = np.nan  # a serious-violence offence without a weight is refused, never counted as 0
+    with pytest.raises(ArgumentError, match="harm"):
+        area_profile(off, areas, harm=w_bad)

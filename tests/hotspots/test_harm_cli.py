@@ -10,10 +10,10 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import rasterio
+from tests.realdata import BOUNDARIES_GPKG, POLICE
 
 from hotspot.cli import main
 from hotspot.paths import data_dir
-from tests.realdata import BOUNDARIES_GPKG, POLICE
 
 
 @pytest.fixture(scope="module")

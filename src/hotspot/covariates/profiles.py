@@ -39,11 +39,13 @@ def _bool(s: pd.Series) -> pd.Series:
     return s.astype(str).str.strip().str.lower().isin(["true", "1", "yes", "y", "t"])
 
 
-def offence_counts(offences: pd.DataFrame, codes: pd.Index) -> tuple[pd.DataFrame, int]:
+def offence_counts(offences: pd.DataFrame, codes: pd.Index,
+                   harm: np.ndarray | None = None) -> tuple[pd.DataFrame, int]:
     """Offences, serious violence, knife and knife-enabled serious violence per LSOA.
 
     Returns the counts indexed by ``codes`` (zeros where none) and the number of offences whose
-    ``lsoa_code`` is empty or not in ``codes``.
+    ``lsoa_code`` is empty or not in ``codes``. With ``harm`` (one weight per offence), also
+    ``sv_harm``: the summed harm of the serious-violence offences.
     """
     if "lsoa_code" not in offences.columns:
         raise ArgumentError("offences", list(offences.columns)[:10],
@@ -54,9 +56,20 @@ def offence_counts(offences: pd.DataFrame, codes: pd.Index) -> tuple[pd.DataFram
         if "serious_violence" in offences else 0
     df["knife"] = _bool(offences["knife"]).astype(int) if "knife" in offences else 0
     df["knife_sv"] = df["knife"] * df["serious_violence"]
+    cols = list(COUNT_COLUMNS)
+    if harm is not None:
+        w = np.asarray(harm, dtype=float)
+        if w.shape != (len(offences),):
+            raise ArgumentError("harm", f"{w.size} values", f"one weight per offence ({len(offences)})")
+        sv = df["serious_violence"].to_numpy() > 0
+        if np.isnan(w[sv]).any():
+            raise ArgumentError("harm", "NaN weights", "a weight for every serious-violence offence")
+        df["sv_harm"] = np.where(sv, w, 0.0)
+        cols.append("sv_harm")
     placed = df["lsoa_code"].isin(codes)
-    counts = df[placed].groupby("lsoa_code")[COUNT_COLUMNS].sum()
-    counts = counts.reindex(codes, fill_value=0).astype(int)
+    counts = df[placed].groupby("lsoa_code")[cols].sum()
+    counts = counts.reindex(codes, fill_value=0)
+    counts[COUNT_COLUMNS] = counts[COUNT_COLUMNS].astype(int)
     if "knife" in offences and offences["knife"].isna().any():
         # police.uk publishes no knife flag: the knife counts are not available, not zero
         counts[["knife", "knife_sv"]] = counts[["knife", "knife_sv"]].astype(float)
@@ -79,7 +92,7 @@ def _maybe_recode(table: pd.DataFrame | None, lookup: pd.DataFrame | None, *, co
 def area_profile(offences: pd.DataFrame, areas: Areas, *, imd: pd.DataFrame | None = None,
                  uc: pd.DataFrame | None = None, population: pd.DataFrame | None = None,
                  level: str = "lsoa", uc_month: str | None = None,
-                 lookup: pd.DataFrame | None = None) -> pd.DataFrame:
+                 lookup: pd.DataFrame | None = None, harm: np.ndarray | None = None) -> pd.DataFrame:
     """Profile each area: counts, rates per 1,000 residents and per UC household, deprivation.
 
     Parameters
@@ -103,6 +116,9 @@ def area_profile(offences: pd.DataFrame, areas: Areas, *, imd: pd.DataFrame | No
         LSOA 2011 -> 2021 lookup (:func:`hotspot.covariates.codes.read_lsoa_lookup`); when given,
         2011-coded covariates are re-expressed on 2021 LSOAs first (the boundaries must then use
         2021 codes).
+    harm : ndarray, optional
+        Harm weight of each offence (:func:`hotspot.hotspots.harm.HarmIndex.lookup`; every
+        serious-violence offence needs one): adds ``sv_harm`` beside the counts.
 
     Returns
     -------
@@ -131,7 +147,7 @@ def area_profile(offences: pd.DataFrame, areas: Areas, *, imd: pd.DataFrame | No
             prof[col] = base[col].to_numpy()
     missing: dict[str, list[str]] = {}
 
-    counts, unplaced = offence_counts(offences, codes)
+    counts, unplaced = offence_counts(offences, codes, harm)
     prof = prof.join(counts)
     if unplaced:
         warnings.warn(f"{unplaced} offence(s) have no LSOA in the boundaries (empty or unknown "
@@ -218,7 +234,7 @@ def _aggregate(prof: pd.DataFrame, key: str) -> pd.DataFrame:
     out = pd.DataFrame({"lsoas": g.size()})
     for col in COUNT_COLUMNS:  # knife counts stay NaN (not available) where no flag is known
         out[col] = g[col].sum(min_count=1) if prof[col].isna().any() else g[col].sum()
-    for col in ("population", "households", "uc_households"):
+    for col in ("sv_harm", "population", "households", "uc_households"):
         if col in prof:
             out[col] = g[col].sum(min_count=1)
     for col in ("imd_score", "imd_decile"):
