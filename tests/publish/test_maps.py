@@ -185,19 +185,20 @@ _CHECKER = """<script>setTimeout(function(){
 if(window.hsDeclutter){window.hsDeclutter();}  /* the state the page settles in once its events ran */
 function vis(e){for(var n=e;n&&n!==document.body;n=n.parentNode){var s=getComputedStyle(n);
  if(s.visibility==='hidden'||s.display==='none'){return false;}}return true;}
-var els=[].slice.call(document.querySelectorAll('.hs-label,.hs-num')).filter(vis),bx=els.map(function(e){
+var els=[].slice.call(document.querySelectorAll('.hs-label,.hs-num,.hs-route-stop')).filter(vis),bx=els.map(function(e){
  return e.getBoundingClientRect();}),ov=0,beats=0;
 els.forEach(function(e){if(e.getAttribute('data-minzoom')==='12'){beats++;}});
 for(var i=0;i<bx.length;i++){for(var j=i+1;j<bx.length;j++){var a=bx[i],b=bx[j];
  if(a.left<b.right&&b.left<a.right&&a.top<b.bottom&&b.top<a.bottom){ov++;}}}
-var d=document.createElement('div');d.id='overlap-report';d.textContent='visible='+els.length+' beats='+beats+' overlaps='+ov;
+var stops=els.filter(function(e){return e.classList.contains('hs-route-stop');}).length;
+var d=document.createElement('div');d.id='overlap-report';d.textContent='visible='+els.length+' beats='+beats+' overlaps='+ov+' stops='+stops;
 document.body.appendChild(d);},3000);</script>"""
 
 
 def _report(dom: str) -> dict[str, int]:
-    m = re.search(r"visible=(\d+) beats=(\d+) overlaps=(\d+)", dom)
+    m = re.search(r"visible=(\d+) beats=(\d+) overlaps=(\d+) stops=(\d+)", dom)
     assert m, "the overlap checker did not run"
-    return dict(zip(("visible", "beats", "overlaps"), map(int, m.groups())))
+    return dict(zip(("visible", "beats", "overlaps", "stops"), map(int, m.groups())))
 
 
 @pytest.mark.browser
@@ -221,7 +222,15 @@ def test_map_renders_at_force_and_city_zoom_without_collisions(tmp_path):
     ys = 173_000 + np.array([0, 0, 0, 0, 200, 200, 200, 1000, 1100, 400])
     top = pd.DataFrame({"rank": range(1, 11), "name": [f"place {i}" for i in range(1, 11)],
                         "count": range(30, 20, -1), "x": xs, "y": ys})
-    page = save_map(tasking_map(areas=areas, top=top, title="force"), tmp_path / "m.html").read_text()
+    # a youth-work loop whose stops sit on and beside the hot spots (100-200 m apart)
+    from hotspot.publish.routes import plan_route
+
+    sx = 358_600 + np.array([0, 100, 300, 600, 900, 1200])
+    sy = 173_000 + np.array([0, 100, 200, 200, 300, 300])
+    slon, slat = to_wgs84(sx.astype(float), sy.astype(float))
+    cand = pd.DataFrame({"x": sx, "y": sy, "expected": np.arange(6, 0, -1.0), "name": list("abcdef")})
+    route = plan_route(cand, (float(slat[0]), float(slon[0])), max_walk_m=10_000, stops=6)
+    page = save_map(tasking_map(areas=areas, top=top, route=route, title="force"), tmp_path / "m.html").read_text()
     checked = tmp_path / "checked.html"
     checked.write_text(page.replace("</body>", _CHECKER + "</body>"))
     lon, lat = to_wgs84(np.array([358_900.0]), np.array([173_000.0]))
@@ -235,6 +244,7 @@ def test_map_renders_at_force_and_city_zoom_without_collisions(tmp_path):
     force, city = reports["force"], reports["city"]
     assert force["overlaps"] == 0 and city["overlaps"] == 0, reports
     assert force["beats"] == 0 < city["beats"], reports   # beat names only from city zoom
+    assert force["stops"] == 0 < city["stops"], reports   # route stops from city zoom, folded when close
     assert force["visible"] >= 2 and city["visible"] > force["visible"], reports
 
 

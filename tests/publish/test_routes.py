@@ -283,7 +283,8 @@ def test_rebuilt_route_draws_on_a_folium_map(tmp_path):
     routes.route_layer(back, name="Route ${x}").add_to(m)
     page = m.get_root().render()
     for order in range(1, 5):  # folium writes the DivIcon html as a JSON string
-        assert f"\\u003cdiv class=\\u0027hs-route-stop\\u0027\\u003e{order}\\u003c/div\\u003e" in page
+        assert (f"\\u003cdiv class=\\u0027hs-route-stop\\u0027 data-order=\\u0027{order}\\u0027"
+                f"\\u003e{order}\\u003c/div\\u003e") in page
     assert page.count("L.marker(") == 4 and page.count("L.polyline(") == 1
     assert "Castle Park" in page and "Stokes Croft" in page
     assert "Broad &amp; Wine" in page and "Broad & Wine" not in page

@@ -66,7 +66,7 @@ _LEGEND_CSS = """
  line-height:19px;text-align:center;font:bold 12px sans-serif;color:#b2182b}
 .hs-route-stop{background:#6a3d9a;color:#fff;border-radius:50%;width:22px;height:22px;
  line-height:22px;text-align:center;font:bold 12px sans-serif}
-.hs-num.merged{width:30px;margin-left:-4px;border-radius:11px;white-space:nowrap;font-size:11px}
+.hs-num.merged,.hs-route-stop.merged{width:30px;margin-left:-4px;border-radius:11px;white-space:nowrap;font-size:11px}
 .hs-label{font:11px sans-serif;color:#333;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff}
 .hs-label.la{font-weight:bold;font-size:13px}
 .hs-lbl-box{display:flex;justify-content:center;align-items:center;width:100%;height:100%}
@@ -75,13 +75,17 @@ _LEGEND_CSS = """
 #: Zoom level from which each kind of boundary label may appear (Leaflet zoom; 9-10 = a force,
 #: 12-13 = a city, 15 = streets). Labels still only appear where they collide with nothing.
 LABEL_MIN_ZOOM = {"la": 0, "beat": 12}
+#: Zoom level from which route stops are drawn (below it the loop's line alone shows the route).
+ROUTE_STOP_MIN_ZOOM = 12
 
 # Labels that appear by zoom level and never collide. On every zoom or pan the page walks the
 # markers and labels in priority order (numbered hot spots first, in rank order; then route stops,
 # local authority names, beat names) and shows each one only when the zoom allows it and its box
 # does not overlap a box already shown. A numbered hot spot marker that would overlap an earlier
 # one is folded into it (shown "1+2", the ranks listed in its tooltip), so markers never overlap and
-# no hot spot disappears; zooming in separates them again.
+# no hot spot disappears; zooming in separates them again. Route stops come next, from
+# ROUTE_STOP_MIN_ZOOM: a stop that would overlap a hot spot marker is hidden and named in that
+# marker's tooltip, one that would overlap an earlier stop is folded into it ("2+1").
 _DECLUTTER_JS = """(function(){var m=%(map)s;
 function box(e,px){var r=e.getBoundingClientRect(),p=px||2;return [r.left-p,r.top-2,r.right+p,r.bottom+2];}
 function hit(a,b){return a[0]<b[2]&&b[0]<a[2]&&a[1]<b[3]&&b[1]<a[3];}
@@ -99,7 +103,19 @@ function run(){var z=m.getZoom(),taken=[];
    host[0].setAttribute('title','hot spots '+host[2].join(', ')+': zoom in to separate');}
   else{shown.push([e,b,[e.getAttribute('data-rank')]]);}});
  shown.forEach(function(s){taken.push(box(s[0],3));});
- [].slice.call(document.querySelectorAll('.hs-route-stop')).forEach(function(e){if(e.offsetParent){taken.push(box(e));}});
+ var stops=[].slice.call(document.querySelectorAll('.hs-route-stop[data-order]')),sshown=[];
+ stops.sort(function(a,b){return (+a.getAttribute('data-order'))-(+b.getAttribute('data-order'));});
+ stops.forEach(function(e){e.textContent=e.getAttribute('data-order');e.classList.remove('merged');
+  e.removeAttribute('title');var ic=icon(e);if(ic){ic.style.visibility='';}});
+ stops.forEach(function(e){var ic=icon(e);if(!ic||!ic.offsetParent){return;}var o=e.getAttribute('data-order');
+  if(z<%(stopzoom)d){ic.style.visibility='hidden';return;}var b=box(e,3),host=null,hot=null,i;
+  for(i=0;i<sshown.length;i++){if(hit(b,sshown[i][1])){host=sshown[i];break;}}
+  if(!host){for(i=0;i<shown.length;i++){if(hit(b,shown[i][1])){hot=shown[i];break;}}}
+  if(host){ic.style.visibility='hidden';host[2].push(o);host[0].textContent=host[2][0]+'+'+(host[2].length-1);
+   host[0].classList.add('merged');host[0].setAttribute('title','route stops '+host[2].join(', ')+': zoom in to separate');}
+  else if(hot){ic.style.visibility='hidden';hot[0].setAttribute('title',(hot[0].getAttribute('title')||
+   ('hot spot '+hot[2].join(', ')))+'; route stop '+o+' here');}
+  else{sshown.push([e,b,[o]]);taken.push(b);}});
  var labs=[].slice.call(document.querySelectorAll('.hs-label[data-minzoom]'));
  labs.sort(function(a,b){return (+a.getAttribute('data-prio'))-(+b.getAttribute('data-prio'));});
  labs.forEach(function(e){var ic=icon(e);if(!ic){return;}ic.style.visibility='hidden';});
@@ -603,7 +619,7 @@ def tasking_map(*, kde=None, gistar=None, emerging=None, forecast=None, areas=No
         b = [[float(lat.min()), float(lon.min())], [float(lat.max()), float(lon.max())]]
     if b is not None:
         m.fit_bounds(b)
-    m.add_child(_script_element(_DECLUTTER_JS % {"map": m.get_name()}))
+    m.add_child(_script_element(_DECLUTTER_JS % {"map": m.get_name(), "stopzoom": ROUTE_STOP_MIN_ZOOM}))
     m.add_child(_script_element(_HASH_VIEW_JS % {"map": m.get_name()}))
     # folium.Map declares no such attribute: the handling label is stashed on the instance
     m._hotspot_handling = handling  # type: ignore[attr-defined]  # noqa: SLF001 - read by save_map

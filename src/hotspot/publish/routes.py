@@ -710,7 +710,7 @@ def route_layer(route: Route, name: str = "Route"):
         popup = (f"<b>{label}</b><br>arrive {r.arrival:%H:%M}, leave {r.departure:%H:%M}"
                  f"<br>expected {r.expected:.1f}")
         folium.Marker((r.lat, r.lon), tooltip=label, popup=folium.Popup(popup, max_width=260),
-                      icon=folium.DivIcon(html=f"<div class='hs-route-stop'>{int(r.order)}</div>",
+                      icon=folium.DivIcon(html=f"<div class='hs-route-stop' data-order='{int(r.order)}'>{int(r.order)}</div>",
                                           icon_size=(22, 22), icon_anchor=(11, 11))).add_to(fg)
     return fg
 
