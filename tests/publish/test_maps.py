@@ -185,7 +185,8 @@ _CHECKER = """<script>setTimeout(function(){
 if(window.hsDeclutter){window.hsDeclutter();}  /* the state the page settles in once its events ran */
 function vis(e){for(var n=e;n&&n!==document.body;n=n.parentNode){var s=getComputedStyle(n);
  if(s.visibility==='hidden'||s.display==='none'){return false;}}return true;}
-var els=[].slice.call(document.querySelectorAll('.hs-label,.hs-num,.hs-route-stop')).filter(vis),bx=els.map(function(e){
+var els=[].slice.call(document.querySelectorAll('.hs-label,.hs-num,.hs-route-stop')).filter(function(e){
+ return vis(e)&&!e.closest('.hs-legend');}),bx=els.map(function(e){  /* the legend's sample marker is not on the map */
  return e.getBoundingClientRect();}),ov=0,beats=0;
 els.forEach(function(e){if(e.getAttribute('data-minzoom')==='12'){beats++;}});
 for(var i=0;i<bx.length;i++){for(var j=i+1;j<bx.length;j++){var a=bx[i],b=bx[j];

@@ -116,6 +116,8 @@ function run(){var z=m.getZoom(),taken=[];
   else if(hot){ic.style.visibility='hidden';hot[0].setAttribute('title',(hot[0].getAttribute('title')||
    ('hot spot '+hot[2].join(', ')))+'; route stop '+o+' here');}
   else{sshown.push([e,b,[o]]);taken.push(b);}});
+ [].slice.call(document.querySelectorAll('.hs-legend,.leaflet-control-layers,.hs-title')).forEach(function(e){
+  if(e.offsetParent){taken.push(box(e,0));}});  /* no label hidden under the legend or the panels */
  var labs=[].slice.call(document.querySelectorAll('.hs-label[data-minzoom]'));
  labs.sort(function(a,b){return (+a.getAttribute('data-prio'))-(+b.getAttribute('data-prio'));});
  labs.forEach(function(e){var ic=icon(e);if(!ic){return;}ic.style.visibility='hidden';});
