@@ -78,7 +78,10 @@ def test_beat_and_la_reconcile_with_lsoa_and_weight_imd_by_population():
         pd.testing.assert_frame_equal(agg[sums.columns].astype(float), sums.astype(float), check_names=False)
     beat = area_profile(off, areas, imd=IMD, level="beat").set_index("beat_code")
     assert beat.loc["XB000001", "imd_score"] == pytest.approx((50 * 1000 + 10 * 3000) / 4000)
-    assert beat.loc["XB000001", "imd_decile"] == pytest.approx((1 * 1000 + 8 * 3000) / 4000)
+    # deciles are ranks: the population median (1,000 residents in decile 1, 3,000 in decile 8 -> 8)
+    assert beat.loc["XB000001", "imd_decile"] == 8
+    assert beat.loc["XB000001", "share_pop_decile_1"] == pytest.approx(1000 / 4000)
+    assert beat.loc["XB000002", "imd_decile"] == 3  # 2,000 in decile 3, 2,000 in 5: the lower at a half
     assert beat.loc["XB000001", "name"] == "Central" and beat.loc["XB000001", "lsoas"] == 2
     la = area_profile(off, areas, level="la").set_index("la_code")
     assert la.loc["X06000002", "name"] == "North Somerset"

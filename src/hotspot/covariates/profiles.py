@@ -127,8 +127,9 @@ def area_profile(offences: pd.DataFrame, areas: Areas, *, imd: pd.DataFrame | No
         serious_violence, knife, knife_sv``, ``population, households, uc_households``,
         ``offences_per_1000, sv_per_1000, knife_per_1000, knife_sv_per_1000``,
         ``uc_per_100_households`` (UC households per 100 households), ``sv_per_100_uc`` (serious
-        violence per 100 UC households), ``imd_score`` and ``imd_decile`` (at beat and LA level the
-        population-weighted means over LSOAs). ``attrs``: ``level``, ``missing`` (``{"imd": [...],
+        violence per 100 UC households), ``imd_score`` and ``imd_decile`` (at beat and LA level:
+        the population-weighted mean score and the population-weighted median decile, with
+        ``share_pop_decile_1``, the share of residents in LSOAs of the most deprived decile). ``attrs``: ``level``, ``missing`` (``{"imd": [...],
         "uc": [...], "population": [...]}`` LSOA/LA codes without a row), ``unplaced_offences``,
         ``uc_month``.
     """
@@ -229,6 +230,18 @@ def _wmean(values: pd.Series, weights: pd.Series) -> float:
     return float((values[ok] * w).sum() / w.sum())
 
 
+def _wmedian(values: pd.Series, weights: pd.Series) -> float:
+    """Weighted median (the lower one at an exact half): a value the data hold, for ranks."""
+    ok = values.notna() & weights.notna() & (weights > 0)
+    if not ok.any():
+        return float(values.dropna().median()) if values.notna().any() else float("nan")
+    v = values[ok].astype(float).to_numpy()
+    w = weights[ok].astype(float).to_numpy()
+    order = np.argsort(v, kind="stable")
+    cum = np.cumsum(w[order])
+    return float(v[order][np.searchsorted(cum, 0.5 * cum[-1])])
+
+
 def _aggregate(prof: pd.DataFrame, key: str) -> pd.DataFrame:
     g = prof.groupby(key, sort=True)
     out = pd.DataFrame({"lsoas": g.size()})
@@ -237,9 +250,13 @@ def _aggregate(prof: pd.DataFrame, key: str) -> pd.DataFrame:
     for col in ("sv_harm", "population", "households", "uc_households"):
         if col in prof:
             out[col] = g[col].sum(min_count=1)
-    for col in ("imd_score", "imd_decile"):
-        if col in prof:
-            out[col] = g.apply(lambda d, c=col: _wmean(d[c], d["population"]), include_groups=False)
+    if "imd_score" in prof:
+        out["imd_score"] = g.apply(lambda d: _wmean(d["imd_score"], d["population"]), include_groups=False)
+    if "imd_decile" in prof:  # deciles are ranks: a median, never a mean (a "decile 6.25" means nothing)
+        out["imd_decile"] = g.apply(lambda d: _wmedian(d["imd_decile"], d["population"]), include_groups=False)
+        out["share_pop_decile_1"] = g.apply(
+            lambda d: _wmean((d["imd_decile"] == 1).astype(float).where(d["imd_decile"].notna()), d["population"]),
+            include_groups=False)
     out = out.reset_index()
     if key == "beat_code" and "la_code" in prof:
         out.insert(1, "la_code", out[key].map(prof.groupby(key)["la_code"].first()))

@@ -223,7 +223,7 @@ PUBLIC_SCHEMA: dict[str, Column] = {
     # denominators and public statistics
     "population": Column("denominator"), "households": Column("denominator"),
     "uc_households": Column("denominator"), "uc_per_100_households": _M, "uc_rate": _M,
-    "share_population": _M, "imd_score": _M,
+    "share_population": _M, "imd_score": _M, "share_pop_decile_1": _M,
     # measures
     "z": _M, "p": _M, "p_adjusted": _M, "trend_z": _M, "trend_p": _M, "final_z": _M,
     "expected": Column("expected"),
