@@ -158,6 +158,12 @@ def test_public_run_has_no_small_counts_and_no_sensitive_files(small_input, tmp_
     kept = drop_sensitive(year)
     assert len(kept) < len(year)
     assert la["offences"].sum() <= len(kept) < len(year)
+    # a sensitive run into the same folder keeps its own cache: neither run prunes the other's
+    sens = run_cycle(_cfg(small_input), tmp_path, log=lambda s: None)
+    assert (tmp_path / ".cache").is_dir() and (tmp_path / "public" / ".cache").is_dir()
+    assert all(s.cached for s in run_cycle(_cfg(small_input), tmp_path, public=True, log=lambda s: None).stages)
+    assert all(s.cached for s in run_cycle(_cfg(small_input), tmp_path, log=lambda s: None).stages)
+    assert sens.folder == tmp_path / sens.cycle_id
 
 
 def test_cli_init_and_config_errors(tmp_path):

@@ -88,6 +88,7 @@ from hotspot.publish.export import export_layers
 from hotspot.publish.maps import save_map
 from hotspot.publish.scan import scan_folder
 from hotspot.runner import (
+    PUBLIC_DIR,
     StageCache,
     StageResult,
     atomic_folder,
@@ -1050,7 +1051,8 @@ def run_cycle(cfg: CycleConfig, out: str | Path, *, public: bool | None = None, 
     cfg : CycleConfig
         Validated configuration (:func:`hotspot.config.load`).
     out : str or Path
-        Output folder; the cycle folder is created inside it, stage caches in ``out/.cache``.
+        Output folder; the cycle folder is created inside it, stage caches in ``out/.cache``
+        (public runs: ``out/public/<id>`` and ``out/public/.cache``).
     public : bool, optional
         Override ``[cycle] public``: True writes only the redacted OFFICIAL outputs.
     wait : float
@@ -1092,7 +1094,8 @@ def _run(ctx: _Context, cfg: CycleConfig, out: Path, public: bool, wait: float,
         ctx.cycle_id()  # a bad id fails before any stage runs
     with folder_lock(out, wait=wait):
         clean_leftovers(out)  # working folders of killed runs (we hold the lock)
-        cache = StageCache(out / ".cache")
+        # public runs keep their own cache: each run prunes only its own stale entries
+        cache = StageCache((out / PUBLIC_DIR if public else out) / ".cache")
         inputs: list[Path | None] = list(ctx.input_paths())  # cfg.path() may give None
         if cfg.forecast["model"]:  # a swapped model changes the cache key and the manifest
             inputs.append(cfg.path(cfg.forecast["model"]))

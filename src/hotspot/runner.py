@@ -92,12 +92,12 @@ def clean_leftovers(out_dir: Path) -> list[Path]:
                 if d.name.startswith(_LEFTOVER) and d.is_dir() and not d.is_symlink():
                     shutil.rmtree(d, ignore_errors=True)
                     removed.append(d)
-    cache = out_dir / ".cache"
-    if cache.is_dir():
-        for d in cache.iterdir():
-            if d.name.startswith(".") and d.is_dir() and not d.is_symlink():
-                shutil.rmtree(d, ignore_errors=True)
-                removed.append(d)
+    for cache in (out_dir / ".cache", out_dir / PUBLIC_DIR / ".cache"):
+        if cache.is_dir() and not cache.is_symlink():
+            for d in cache.iterdir():
+                if d.name.startswith(".") and d.is_dir() and not d.is_symlink():
+                    shutil.rmtree(d, ignore_errors=True)
+                    removed.append(d)
     return removed
 
 
