@@ -38,8 +38,9 @@ PEERS = ("last4", "seasonal_naive", "kde", "prospective", "counting", "kde_exp",
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", type=int, default=26)
-    ap.add_argument("--models", default="gbm," + ",".join(PEERS),
-                    help="comma-separated: gbm and peers of hotspot.forecast.baselines")
+    ap.add_argument("--models", default="gbm,counting_kde," + ",".join(PEERS),
+                    help="comma-separated: gbm and baselines of hotspot.forecast.baselines (all but "
+                         "counting_kde, the model's own all-history KDE, count as peers)")
     ap.add_argument("--out", default=None, help="write per-fold scores and the summary as JSON")
     a = ap.parse_args()
 
@@ -129,7 +130,8 @@ def main() -> None:
               + f"{d['pei']['1']['mean']:>8.3f}{d['pei']['5']['mean']:>8.3f}"
               + "".join(f"{d['expected_pai'][k]['mean']:>10.2f}" for k in ("1", "5"))
               + f"{d['seconds']:>7.1f}")
-    peers = [n for n in names if n != "gbm"]
+    ours = ("oracle", "oracle+NR", "gbm", "counting_kde")  # counting_kde: the model's new blend peer
+    peers = [n for n in names if n not in ours]
     ratios: dict = {}
     for k in keys:
         best = max(peers, key=lambda n: summary[n]["pai"][k]["mean"]) if peers else None
@@ -138,7 +140,7 @@ def main() -> None:
         b = summary[best]["pai"][k]["mean"]
         eb = summary[best]["expected_pai"][k]["mean"]
         r = {"best_peer": best, "best_peer_pai": b}
-        for n in ("oracle", "oracle+NR", "gbm"):
+        for n in ours:
             if n in summary:
                 r[f"{n}_over_best"] = summary[n]["pai"][k]["mean"] / b
                 r[f"{n}_over_best_expected"] = summary[n]["expected_pai"][k]["mean"] / eb
@@ -146,7 +148,7 @@ def main() -> None:
     print("\nratio to the best peer at each area share (realised PAI; expected PAI in brackets):")
     for k, r in ratios.items():
         parts = [f"{n} {r[n + '_over_best']:.3f} ({r[n + '_over_best_expected']:.3f})"
-                 for n in ("oracle", "oracle+NR", "gbm") if n + "_over_best" in r]
+                 for n in ours if n + "_over_best" in r]
         print(f"  {k:>5}%: best peer {r['best_peer']} {r['best_peer_pai']:.2f}; " + ", ".join(parts))
     for n in ("oracle", "oracle+NR"):
         wins = {k: int((table[table.model == n].set_index("origin")[f"pai_{k}"]
