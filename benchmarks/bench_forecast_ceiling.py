@@ -19,7 +19,7 @@ forecast can beat in expectation. Prints per model the mean (95% CI over origins
 0.5, 1, 5, 10% and PEI* at 1 and 5%, then the ratios oracle / best peer and model / best peer.
 
 Run: ``.venv/bin/python benchmarks/bench_forecast_ceiling.py [--folds 26] [--models gbm,counting]
-[--out models/forecast_ceiling.json]``
+[--world embedded | 7:0.6] [--out models/forecast_ceiling.json]``
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ def main() -> None:
     ap.add_argument("--models", default="gbm,counting_kde," + ",".join(PEERS),
                     help="comma-separated: gbm and baselines of hotspot.forecast.baselines (all but "
                          "counting_kde, the model's own all-history KDE, count as peers)")
+    ap.add_argument("--world", default="embedded",
+                    help="'embedded' (the data set) or seed:scale, a fresh generator world never used "
+                         "for any choice (e.g. 7:0.6)")
     ap.add_argument("--out", default=None, help="write per-fold scores and the summary as JSON")
     a = ap.parse_args()
 
@@ -52,8 +55,9 @@ def main() -> None:
     from hotspot.forecast.metrics import AREA_PERCENTS, all_scores, hotspot_scores, pct_key
     from hotspot.geography.areas import embedded_areas
     from hotspot.geography.geocode import load_offences
-    from hotspot.grid.universe import study_universe
+    from hotspot.grid.universe import Universe, study_universe
     from hotspot.synth import SEED
+    from hotspot.synth import offences as O
     from hotspot.synth.world import build_world
 
     sys.path.insert(0, str(ROOT))
@@ -65,17 +69,27 @@ def main() -> None:
     )
 
     t0 = time.perf_counter()
-    data = ROOT / "data" / "offences_extract.csv.gz"
-    areas = embedded_areas()
-    off = load_offences([data], areas=areas).offences
-    universe = study_universe(areas, "cell", 250.0)
+    if a.world == "embedded":
+        data = ROOT / "data" / "offences_extract.csv.gz"
+        areas = embedded_areas()
+        off = load_offences([data], areas=areas).offences
+        universe = study_universe(areas, "cell", 250.0)
+        world = build_world(np.random.default_rng(SEED))  # the generator's first draws: its geography
+        if abs(world.force.geometry.iat[0].area - universe.total_area_m2) > 1.0:
+            raise SystemExit("the rebuilt world's force outline differs from data/boundaries.gpkg: "
+                             "regenerate the data (python -m hotspot.synth --out data)")
+        targets = None
+    else:  # a fresh generator world: geography from the seed, offences at scale x the volume
+        seed, scale = a.world.split(":")
+        rng = np.random.default_rng(int(seed))
+        world = build_world(rng)
+        ev = O.generate_offences(world, rng, scale=float(scale))
+        off = ev[["occurred_at", "easting", "northing"]].assign(serious_violence=ev["sv_flag"].to_numpy())
+        universe = Universe.from_polygon(world.force, 250.0)
+        targets = {y: int(round(v * float(scale))) for y, v in O.SV_TARGETS.items()}
     panel = build_panel(off, universe)
     sv = off[off["serious_violence"].astype(bool)]
-    world = build_world(np.random.default_rng(SEED))  # the generator's first draws: its geography
-    if abs(world.force.geometry.iat[0].area - universe.total_area_m2) > 1.0:
-        raise SystemExit("the rebuilt world's force outline differs from data/boundaries.gpkg: "
-                         "regenerate the data (python -m hotspot.synth --out data)")
-    intensity = SynthIntensity.build(world, universe)
+    intensity = SynthIntensity.build(world, universe, targets)
     t_setup = time.perf_counter() - t0
     print(f"setup (load {len(sv):,} serious-violence offences, rebuild the world, exact intensity on "
           f"{len(universe):,} cells): {t_setup:.1f} s")
@@ -130,7 +144,7 @@ def main() -> None:
               + f"{d['pei']['1']['mean']:>8.3f}{d['pei']['5']['mean']:>8.3f}"
               + "".join(f"{d['expected_pai'][k]['mean']:>10.2f}" for k in ("1", "5"))
               + f"{d['seconds']:>7.1f}")
-    ours = ("oracle", "oracle+NR", "gbm", "counting_kde")  # counting_kde: the model's new blend peer
+    ours = ("oracle", "oracle+NR", "gbm", "counting_kde")  # counting_kde: one of the model's blend peers
     peers = [n for n in names if n not in ours]
     ratios: dict = {}
     for k in keys:
@@ -159,7 +173,7 @@ def main() -> None:
     if a.out:
         Path(a.out).write_text(json.dumps({"meta": {"folds": a.folds, "first_origin": str(origins[0].date()),
                                                     "last_origin": str(origins[-1].date()),
-                                                    "n_units": len(universe), "unit": "cell 250 m",
+                                                    "n_units": len(universe), "unit": "cell 250 m", "world": a.world,
                                                     "offences": "serious violence", "horizon_days": 7,
                                                     "observed_over_expected": obs.sum() / exp.sum(),
                                                     "near_repeat_share": float(np.mean(nr_share))},

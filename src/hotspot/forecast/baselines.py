@@ -381,9 +381,14 @@ class CountingKDE(PanelForecaster):
             if y.sum() <= 0:
                 continue
             for b in cands:
-                sc = hotspot_scores(self._smooth(past, b), y, area=p.area, total_area=p.total_area_m2,
-                                    shares=(0.01, 0.05))
-                score[b].append(sc["hit_rate"][0.01] + sc["hit_rate"][0.05])
+                # a held-out week's score depends on the days before j + h only: kept per panel,
+                # consecutive backtest origins share all but one of their held-out weeks
+                key = ("counting_kde_cv", j, h, b)
+                if key not in p._nb:
+                    sc = hotspot_scores(self._smooth(past, b), y, area=p.area, total_area=p.total_area_m2,
+                                        shares=(0.01, 0.05))
+                    p._nb[key] = sc["hit_rate"][0.01] + sc["hit_rate"][0.05]
+                score[b].append(p._nb[key])
         self.cv_ = {b: float(np.mean(v)) if v else float("nan") for b, v in score.items()}
         valid = [b for b in cands if np.isfinite(self.cv_[b])]
         self.bandwidth_ = max(valid, key=lambda b: (self.cv_[b], -b)) if valid else cands[0]
