@@ -9,7 +9,9 @@ violence, every cell of the force polygon, 7-day horizon, the scorer of
 :mod:`hotspot.forecast.metrics`):
 
 - ``oracle``: the true expected count per cell over the horizon, unconditional on the past;
-- ``oracle+NR``: the same plus the near repeats that the offences before the origin imply (7% of
+- ``oracle_static``: the whole period's average spatial density (no restriction regimes, season
+  or weekday mix of the components): what the timing is worth;
+- ``oracle+NR``: the true intensity plus the near repeats that the offences before the origin imply (7% of
   events are re-placed within ~40 m and ~3 days of an earlier one).
 
 PAI on the realised counts carries the week's Poisson noise; so the benchmark also scores every
@@ -64,6 +66,7 @@ def main() -> None:
     from tests.forecast.synth_oracle import (
         Oracle,
         OracleNearRepeat,
+        OracleStatic,
         SynthIntensity,
         near_repeat_share_of_horizon,
     )
@@ -99,6 +102,7 @@ def main() -> None:
     names = [m for m in a.models.split(",") if m]
     models = {n: (lambda n=n: _make_model(n, 7, 0, 52)) for n in names}
     models["oracle"] = lambda: Oracle(intensity)
+    models["oracle_static"] = lambda: OracleStatic(intensity)
     models["oracle+NR"] = lambda: OracleNearRepeat(intensity, sv)
     shares = tuple(p / 100 for p in AREA_PERCENTS)
     rows = []
@@ -144,7 +148,7 @@ def main() -> None:
               + f"{d['pei']['1']['mean']:>8.3f}{d['pei']['5']['mean']:>8.3f}"
               + "".join(f"{d['expected_pai'][k]['mean']:>10.2f}" for k in ("1", "5"))
               + f"{d['seconds']:>7.1f}")
-    ours = ("oracle", "oracle+NR", "gbm", "counting_kde")  # counting_kde: one of the model's blend peers
+    ours = ("oracle", "oracle_static", "oracle+NR", "gbm", "counting_kde")  # counting_kde: one of the model's blend peers
     peers = [n for n in names if n not in ours]
     ratios: dict = {}
     for k in keys:

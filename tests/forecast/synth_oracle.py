@@ -22,11 +22,13 @@ exactly (not by Monte Carlo) for the serious-violence family, on the cells of a
   uniform square convolved with the Gaussian, in closed form; places: Gaussian of sd
   ``sqrt(sd^2 + 40^2)``; truncation of the 40 m jitter to the outline is ignored).
 
-Two forecasts are built on it:
+Three forecasts are built on it:
 
 - :class:`Oracle`: the true intensity unconditional on the past (children of parents before the
   origin spread as the parents' expected density);
-- :class:`OracleNearRepeat`: the same, but children of parents before the origin are placed
+- :class:`OracleStatic`: the whole period's average spatial density (what the oracle knows
+  without the timing of the components);
+- :class:`OracleNearRepeat`: the true intensity, but children of parents before the origin are placed
   around the OBSERVED offences before the origin (each contributes ``0.07 * P(lag lands in the
   horizon)`` spread N(0, 40 m) around it), which is what the history tells about the horizon
   beyond the intensity. It approximates the true conditional intensity: 7% of observed offences
@@ -315,6 +317,15 @@ class Oracle:
         return self.intensity.intensity(origin, horizon)
 
 
+class OracleStatic(Oracle):
+    """The true spatial density averaged over the whole period (no restriction regimes, season or
+    weekday mix): how much of the oracle's lead comes from knowing WHEN each component is busy."""
+
+    def predict(self, origin, horizon: int = 7) -> np.ndarray:
+        si = self.intensity
+        return sum(si.expected[k].sum() * si.pmf[k] for k in si.expected) * horizon / len(si.days)
+
+
 class OracleNearRepeat(Oracle):
     """The true intensity plus the near repeats the history before the origin implies
     (:meth:`SynthIntensity.near_repeat_intensity`); ``events``: the serious-violence offences
@@ -337,4 +348,4 @@ def near_repeat_share_of_horizon(intensity: SynthIntensity, origin, horizon: int
     return float(before / total)
 
 
-__all__ = ["SynthIntensity", "Oracle", "OracleNearRepeat", "component_days", "near_repeat_share_of_horizon"]
+__all__ = ["SynthIntensity", "Oracle", "OracleStatic", "OracleNearRepeat", "component_days", "near_repeat_share_of_horizon"]

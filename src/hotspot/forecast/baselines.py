@@ -359,7 +359,12 @@ class CountingKDE(PanelForecaster):
         super().fit(panel, until)
         if any(not (b >= 0) for b in self.bandwidths) or not self.bandwidths:
             raise ArgumentError("bandwidths", self.bandwidths, "distances in metres >= 0 (0: no smoothing)")
-        self.kernels_ = {float(b): quartic_kernel(panel, float(b)) for b in self.bandwidths if b > 0}
+        self.kernels_ = {}
+        for b in (float(v) for v in self.bandwidths if v > 0):
+            key = ("quartic_kernel", b)  # geometry only: kept per panel (one fit per backtest fold)
+            if key not in panel._nb:
+                panel._nb[key] = quartic_kernel(panel, b)
+            self.kernels_[b] = panel._nb[key]
         return self
 
     def _smooth(self, counts: np.ndarray, bandwidth: float) -> np.ndarray:
