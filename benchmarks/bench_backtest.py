@@ -1,4 +1,4 @@
-"""Full 26-fold rolling-origin backtest (the learned model and all 7 peers, 250 m cells of the
+"""Full 26-fold rolling-origin backtest (the learned model and all 8 peers, 250 m cells of the
 force polygon, 7-day horizon).
 
 Runs on the embedded data set (``data/offences_extract.csv.gz``, serious violence, every cell of

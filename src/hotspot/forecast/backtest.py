@@ -40,7 +40,8 @@ from hotspot.io import write_json, write_with
 from hotspot.progress import track
 
 #: The learned model and every peer, scored on the same units by the same scorer.
-DEFAULT_MODELS = ("gbm", "last4", "seasonal_naive", "kde", "prospective", "counting", "kde_exp", "sepp")
+DEFAULT_MODELS = ("gbm", "last4", "seasonal_naive", "kde", "prospective", "counting", "kde_exp", "sepp",
+                  "counting_kde")
 
 
 @dataclass

@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator
 
 from hotspot.errors import ArgumentError
 from hotspot.forecast.features import CountPanel, decayed_counts
+from hotspot.forecast.metrics import hotspot_scores
 
 
 class PanelForecaster(BaseEstimator):
@@ -324,6 +325,81 @@ class GridSEPP(PanelForecaster):
         return out
 
 
+class CountingKDE(PanelForecaster):
+    """All-history counts smoothed with a quartic kernel whose bandwidth is chosen, at each origin,
+    by temporal cross-validation inside the history.
+
+    The forecast is the whole-history daily rate per unit, spread with a column-normalised quartic
+    kernel of bandwidth ``h`` (:func:`quartic_kernel`; ``h = 0``: plain counting), times the
+    horizon. ``h`` is the candidate of ``bandwidths`` whose forecasts, made at each of the
+    ``cv_weeks`` horizons just before the origin from the data before each of them, put the most
+    offences in the top 1% and 5% of the area (the quantity the backtest scores); ties go to the
+    smaller bandwidth. Only days before the origin are read.
+
+    Attributes
+    ----------
+    bandwidth_ : float
+        The bandwidth chosen at the last ``predict``.
+    cv_ : dict
+        Bandwidth -> mean held-out hit rate (1% + 5%) at the last ``predict``.
+
+    References
+    ----------
+    Chainey, S., Tompson, L. and Uhlig, S. (2008). The utility of hotspot mapping for predicting
+    spatial patterns of crime. Security Journal 21, 4-28 (long-term KDE hotspot maps).
+    Mohler, G. O. and Porter, M. D. (2018). Rotational grid, PAI-maximizing crime forecasts.
+    Statistical Analysis and Data Mining 11(5), 227-236 (choosing the smoothing for what is scored).
+    """
+
+    def __init__(self, bandwidths: tuple = (0.0, 300.0, 400.0, 600.0, 800.0), cv_weeks: int = 13) -> None:
+        self.bandwidths = bandwidths
+        self.cv_weeks = cv_weeks
+
+    def fit(self, panel: CountPanel, until=None) -> CountingKDE:
+        super().fit(panel, until)
+        if any(not (b >= 0) for b in self.bandwidths) or not self.bandwidths:
+            raise ArgumentError("bandwidths", self.bandwidths, "distances in metres >= 0 (0: no smoothing)")
+        self.kernels_ = {}
+        for b in (float(v) for v in self.bandwidths if v > 0):
+            key = ("quartic_kernel", b)  # geometry only: kept per panel (one fit per backtest fold)
+            if key not in panel._nb:
+                panel._nb[key] = quartic_kernel(panel, b)
+            self.kernels_[b] = panel._nb[key]
+        return self
+
+    def _smooth(self, counts: np.ndarray, bandwidth: float) -> np.ndarray:
+        return counts if bandwidth == 0 else self.kernels_[bandwidth] @ counts
+
+    def predict(self, origin, horizon: int = 7, panel: CountPanel | None = None) -> np.ndarray:
+        p = self._panel(panel)
+        h = _check_horizon(horizon)
+        hist = p.history(origin)
+        i = hist.i
+        cands = [float(b) for b in self.bandwidths]
+        score: dict[float, list[float]] = {b: [] for b in cands}
+        for k in range(1, int(self.cv_weeks) + 1):
+            j = i - h * k  # a held-out horizon [j, j + h) that ends on or before the origin
+            if j < 28:
+                break
+            past = hist.row(j)
+            y = hist.row(j + h) - past
+            if y.sum() <= 0:
+                continue
+            for b in cands:
+                # a held-out week's score depends on the days before j + h only: kept per panel,
+                # consecutive backtest origins share all but one of their held-out weeks
+                key = ("counting_kde_cv", j, h, b)
+                if key not in p._nb:
+                    sc = hotspot_scores(self._smooth(past, b), y, area=p.area, total_area=p.total_area_m2,
+                                        shares=(0.01, 0.05))
+                    p._nb[key] = sc["hit_rate"][0.01] + sc["hit_rate"][0.05]
+                score[b].append(p._nb[key])
+        self.cv_ = {b: float(np.mean(v)) if v else float("nan") for b, v in score.items()}
+        valid = [b for b in cands if np.isfinite(self.cv_[b])]
+        self.bandwidth_ = max(valid, key=lambda b: (self.cv_[b], -b)) if valid else cands[0]
+        return self._smooth(hist.row(i), self.bandwidth_) / max(i, 1) * h
+
+
 #: Baselines by name (used by the backtest and the CLI).
 BASELINES = {
     "last4": lambda: LastWeeks(4),
@@ -333,6 +409,7 @@ BASELINES = {
     "counting": lambda: Counting(),
     "kde_exp": lambda: ExpDecayKDE(60.0, 400.0),
     "sepp": lambda: GridSEPP(),
+    "counting_kde": lambda: CountingKDE(),
 }
 
 

@@ -76,6 +76,8 @@ class PoissonGBM(BaseEstimator):
         :data:`hotspot.forecast.baselines.BASELINES`) and weight ``w`` that capture the most
         offences in the top 1% and 5% of the area over the held-out weeks (temporal cross-validation
         of what is scored; ``w = 1`` is boosting alone). Empty ``blend_peers``: boosting alone.
+        The default peers include ``counting_kde``, the all-history KDE whose bandwidth is itself
+        chosen by temporal cross-validation (:class:`~hotspot.forecast.baselines.CountingKDE`).
     target_days : int or None
         Train the booster on counts over this many days (default 28: four times less noisy targets
         for a weekly ranking) and scale its forecasts by ``horizon / target_days``; never shorter
@@ -110,7 +112,7 @@ class PoissonGBM(BaseEstimator):
                  l2_regularization: float = 1.0, intervals: str = "negbin",
                  quantiles: tuple = (0.1, 0.9), seed: int = 0, n_threads: int | None = None,
                  max_rows: int | None = 100_000, quiet_rate: float | None = 0.05,
-                 calib_weeks: int = 8, blend_peers: tuple = ("counting", "kde_exp"),
+                 calib_weeks: int = 8, blend_peers: tuple = ("counting", "kde_exp", "counting_kde"),
                  blend_weights: tuple = (0.0, 0.25, 0.5, 0.75, 1.0),
                  target_days: int | None = 28) -> None:
         self.horizon = horizon
