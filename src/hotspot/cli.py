@@ -614,9 +614,11 @@ def backtest_cmd(
     folds: int = typer.Option(26, "--folds", help="Number of weekly forecast origins."),
     horizon: str = typer.Option("7", "--horizon", help="Days forecast at each origin (7 or 28); whole "
                                 "months for police.uk data (1M: monthly origins)."),
-    models: str = typer.Option("gbm,last4,seasonal_naive,kde,prospective,counting,kde_exp,sepp", "--models",
+    models: str = typer.Option("gbm,last4,seasonal_naive,kde,prospective,counting,kde_exp,sepp,counting_kde",
+                               "--models",
                                help="Comma-separated models: gbm, last4, seasonal_naive, kde, prospective, "
-                                    "counting, kde_exp, sepp."),
+                                    "counting, kde_exp, sepp, counting_kde (all-history KDE, bandwidth by "
+                                    "temporal cross-validation)."),
     out: Path = typer.Option(..., "--out", help="JSON metrics (mean and 95% CI per model)."),
     chart: Optional[Path] = typer.Option(None, "--chart", help="PNG chart of PAI and hit rate."),
     all_offences: bool = typer.Option(False, "--all-offences", help="Use every offence, not only "

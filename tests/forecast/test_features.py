@@ -110,6 +110,14 @@ def test_training_frame_targets(world):
     assert np.all(w == 1)
     assert len(X) == len(y) == 4 * len(p.units)
     assert y[-len(p.units):].sum() == p.window("2020-12-28", "2021-01-04").sum()
+    # max_rows: a uniform sample without replacement, in stack order, taken before stacking;
+    # the same rows as sampling the whole stack (the rule written out here)
+    n = len(y) // 3
+    Xs, ys, ws = training_frame(p, origins, 7, max_rows=n, seed=5)
+    keep = np.sort(np.random.default_rng(5).choice(len(y), n, replace=False))
+    assert len(Xs) == n and np.array_equal(ys, y[keep]) and np.array_equal(ws, w[keep])
+    np.testing.assert_array_equal(Xs.to_numpy(), X.to_numpy()[keep])
+    assert list(Xs.columns) == list(X.columns)
 
 
 def test_regimes_and_bank_holidays():

@@ -86,3 +86,13 @@ def test_properties_bounds(obs, seed):
         # PAI never exceeds that of the perfect forecast
         assert sc["pai"][s] <= metrics.pai(y, y, s) + 1e-9
     assert sc["hit_rate"][0.05] <= sc["hit_rate"][0.1] + 1e-12
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 4), min_size=1, max_size=60), st.integers(1, 60))
+def test_partial_ranking_is_the_head_of_the_stable_ranking(values, k):
+    """Ties (many equal counts) keep unit order; the partial sort gives the same head."""
+    v = np.asarray(values, float)
+    k = min(k, len(v))
+    full = [i for i, _ in sorted(enumerate(v), key=lambda t: -t[1])]  # Python's sort is stable
+    assert metrics.rank_units(v, k).tolist() == full[:k]

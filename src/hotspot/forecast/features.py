@@ -425,7 +425,7 @@ def quiet_rows(X: pd.DataFrame) -> np.ndarray:
 
 def training_frame(panel: CountPanel, origins, horizon: int = 7,
                    covariates: pd.DataFrame | None = None, *, quiet_rate: float | None = None,
-                   seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+                   seed: int = 0, max_rows: int | None = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Stack features, observed targets (counts in ``[origin, origin + horizon)``) and sample
     weights over origins.
 
@@ -433,6 +433,11 @@ def training_frame(panel: CountPanel, origins, horizon: int = 7,
     probability ``q`` and weight ``1 / q`` (every other row weight 1), so weighted sums, and the
     Poisson loss, stay unbiased while most of the empty countryside of a force-wide grid is not
     fitted row by row. The sample of an origin depends only on ``seed`` and the origin date.
+
+    With ``max_rows``, at most that many stacked rows are returned: a uniform sample without
+    replacement drawn by ``numpy.random.default_rng(seed)`` over the stacked rows, kept in stack
+    order. The rows are taken from each origin before stacking (the full stack is never built:
+    for a force-wide grid it is over a gigabyte).
     """
     xs, ys, ws = [], [], []
     cov_key = None if covariates is None else int(pd.util.hash_pandas_object(covariates).sum())
@@ -460,7 +465,13 @@ def training_frame(panel: CountPanel, origins, horizon: int = 7,
     if not xs:
         raise InputError("not enough history to train: need at least one origin with a full horizon "
                          "of observed data; give more data or a later origin")
-    return pd.concat(xs, ignore_index=True), np.concatenate(ys), np.concatenate(ws)
+    y_all, w_all = np.concatenate(ys), np.concatenate(ws)
+    if max_rows is None or len(y_all) <= max_rows:
+        return pd.concat(xs, ignore_index=True), y_all, w_all
+    keep = np.sort(np.random.default_rng(seed).choice(len(y_all), int(max_rows), replace=False))
+    starts = np.cumsum([0] + [len(x) for x in xs])
+    parts = [x.iloc[keep[(keep >= a) & (keep < b)] - a] for x, a, b in zip(xs, starts[:-1], starts[1:])]
+    return pd.concat(parts, ignore_index=True), y_all[keep], w_all[keep]
 
 
 #: Static area covariates taken by :func:`area_covariates`.

@@ -74,9 +74,20 @@ def _take(order: np.ndarray, area: np.ndarray, share: float, equal: bool, total_
     return order[:k]
 
 
-def rank_units(score: np.ndarray) -> np.ndarray:
-    """Descending order of ``score``; ties keep the unit (universe) order: the same for all models."""
-    return np.argsort(-np.asarray(score, float), kind="stable")
+def rank_units(score: np.ndarray, k: int | None = None) -> np.ndarray:
+    """Descending order of ``score``; ties keep the unit (universe) order: the same for all models.
+
+    With ``k``, only the first ``k`` of that order (the same units in the same order, found by a
+    partial sort: a force-wide grid has 80,000 cells and the scorer needs the top 10%).
+    """
+    neg = -np.asarray(score, float)
+    if k is None or k >= neg.size // 2:
+        order = np.argsort(neg, kind="stable")
+        return order if k is None else order[:k]
+    k = max(int(k), 1)
+    cut = np.partition(neg, k - 1)[k - 1]          # the k-th highest score
+    cand = np.flatnonzero(neg <= cut)               # every unit up to it, ties included, unit order
+    return cand[np.argsort(neg[cand], kind="stable")][:k]
 
 
 def hotspot_scores(forecast, observed, *, area=None, total_area=None,
@@ -106,8 +117,11 @@ def hotspot_scores(forecast, observed, *, area=None, total_area=None,
     A = float(a.sum() if total_area is None else total_area)
     if not A > 0:
         raise ArgumentError("total_area", total_area, "a positive study-area area")
-    by_f = rank_units(f)
-    by_y = rank_units(y / a)
+    if equal:  # the top of each ranking is all the scorer reads
+        kmax = min(len(f), max(max(1, int(np.floor(s * A / a[0] + 1e-9))) for s in shares))
+        by_f, by_y = rank_units(f, kmax), rank_units(y / a, kmax)
+    else:
+        by_f, by_y = rank_units(f), rank_units(y / a)
     out: dict[str, dict] = {"hit_rate": {}, "pai": {}, "pei": {}}
     for s in shares:
         sel = _take(by_f, a, s, equal, A)

@@ -203,12 +203,8 @@ class PoissonGBM(BaseEstimator):
         return max(int(getattr(self, "target_days", None) or self.horizon), int(self.horizon))
 
     def _rows(self, panel, origins, covariates):
-        X, y, w = training_frame(panel, origins, self._td, covariates, quiet_rate=self.quiet_rate,
-                                 seed=self.seed)
-        if self.max_rows is not None and len(y) > self.max_rows:
-            keep = np.sort(np.random.default_rng(self.seed).choice(len(y), self.max_rows, replace=False))
-            X, y, w = X.iloc[keep], y[keep], w[keep]
-        return X, y, w
+        return training_frame(panel, origins, self._td, covariates, quiet_rate=self.quiet_rate,
+                              seed=self.seed, max_rows=self.max_rows)
 
     def _held_out_alpha(self, panel, calib, covariates) -> tuple[float, dict]:
         """Choose the blend on the held-out weeks ``calib`` (every unit, out of sample: the booster
