@@ -192,14 +192,14 @@ els.forEach(function(e){if(e.getAttribute('data-minzoom')==='12'){beats++;}});
 for(var i=0;i<bx.length;i++){for(var j=i+1;j<bx.length;j++){var a=bx[i],b=bx[j];
  if(a.left<b.right&&b.left<a.right&&a.top<b.bottom&&b.top<a.bottom){ov++;}}}
 var stops=els.filter(function(e){return e.classList.contains('hs-route-stop');}).length;
-var d=document.createElement('div');d.id='overlap-report';d.textContent='visible='+els.length+' beats='+beats+' overlaps='+ov+' stops='+stops;
+var d=document.createElement('div');d.id='overlap-report';d.textContent='visible='+els.length+' beats='+beats+' overlaps='+ov+' stops='+stops+' zoom='+(window.hsMap?window.hsMap.getZoom():-1);
 document.body.appendChild(d);},3000);</script>"""
 
 
 def _report(dom: str) -> dict[str, int]:
-    m = re.search(r"visible=(\d+) beats=(\d+) overlaps=(\d+) stops=(\d+)", dom)
+    m = re.search(r"visible=(\d+) beats=(\d+) overlaps=(\d+) stops=(\d+) zoom=(-?\d+)", dom)
     assert m, "the overlap checker did not run"
-    return dict(zip(("visible", "beats", "overlaps", "stops"), map(int, m.groups())))
+    return dict(zip(("visible", "beats", "overlaps", "stops", "zoom"), map(int, m.groups())))
 
 
 @pytest.mark.browser
@@ -236,13 +236,17 @@ def test_map_renders_at_force_and_city_zoom_without_collisions(tmp_path):
     checked.write_text(page.replace("</body>", _CHECKER + "</body>"))
     lon, lat = to_wgs84(np.array([358_900.0]), np.array([173_000.0]))
     reports = {}
-    for view, frag in (("force", ""), ("city", f"#14/{lat[0]:.5f}/{lon[0]:.5f}")):
+    for view, frag in (("force", ""), ("city", f"#14/{lat[0]:.5f}/{lon[0]:.5f}"),
+                       ("street", f"#16/{lat[0]:.5f}/{lon[0]:.5f}")):
         res = _chromium(["--window-size=1400,1000", "--dump-dom", checked.as_uri() + frag], tmp_path)
         reports[view] = _report(res.stdout.decode("utf-8", "replace"))
         shot = tmp_path / f"{view}.png"
         _chromium([f"--screenshot={shot}", "--window-size=1400,1000", checked.as_uri() + frag], tmp_path)
         assert shot.stat().st_size > 10_000
     force, city = reports["force"], reports["city"]
+    # a link's view holds: the force fit is not animated, so it cannot end later and undo the link
+    assert city["zoom"] == 14 and reports["street"]["zoom"] == 16 and force["zoom"] < 12, reports
+    assert reports["street"]["overlaps"] == 0, reports
     assert force["overlaps"] == 0 and city["overlaps"] == 0, reports
     assert force["beats"] == 0 < city["beats"], reports   # beat names only from city zoom
     assert force["stops"] == 0 < city["stops"], reports   # route stops from city zoom, folded when close

@@ -13,6 +13,7 @@ the file opens with no internet.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -132,8 +133,8 @@ m.whenReady(function(){window.setTimeout(run,0);});})();"""
 # A view in the address (``map.html#13/51.4545/-2.5879``: zoom/lat/lon) replaces the fitted
 # force-wide view, so a briefing can link straight to a city or a hot spot.
 _HASH_VIEW_JS = """(function(){var m=%(map)s;function go(){var p=(location.hash||'').slice(1).split('/');
-if(p.length===3&&p.every(function(v){return v!==''&&isFinite(+v);})){m.setView([+p[1],+p[2]],+p[0]);}}
-go();window.addEventListener('hashchange',go);})();"""
+if(p.length===3&&p.every(function(v){return v!==''&&isFinite(+v);})){m.setView([+p[1],+p[2]],+p[0],{animate:false});}}
+go();window.addEventListener('hashchange',go);window.hsMap=m;})();"""
 
 
 def _script_element(js: str):
@@ -619,8 +620,8 @@ def tasking_map(*, kde=None, gistar=None, emerging=None, forecast=None, areas=No
 
         lon, lat = to_wgs84(top["x"].to_numpy(float), top["y"].to_numpy(float))
         b = [[float(lat.min()), float(lon.min())], [float(lat.max()), float(lon.max())]]
-    if b is not None:
-        m.fit_bounds(b)
+    if b is not None:  # not animated: an animated fit ending later would undo a view from the link
+        m.add_child(_script_element(f"{m.get_name()}.fitBounds({json.dumps(b)}, {{animate: false}});"))
     m.add_child(_script_element(_DECLUTTER_JS % {"map": m.get_name(), "stopzoom": ROUTE_STOP_MIN_ZOOM}))
     m.add_child(_script_element(_HASH_VIEW_JS % {"map": m.get_name()}))
     # folium.Map declares no such attribute: the handling label is stashed on the instance
