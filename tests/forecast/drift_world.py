@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 from scipy.stats import gamma as gamma_dist
-from synthworld import CELL, X0, Y0
+from synthworld import CELL, X0, Y0, offences_frame
 
 DOW = np.array([0.85, 0.8, 0.85, 0.9, 1.15, 1.35, 1.1])
 
@@ -130,16 +130,6 @@ def drift_world(*, nx: int = 120, ny: int = 100, start: str = "2021-01-01", end:
     d_all, e, nth = d_all[order], e[order], nth[order]
     tt = days[0] + pd.to_timedelta(np.round(d_all * 1440), "min")
     cx, cy = ((e - X0) // CELL).astype(int), ((nth - Y0) // CELL).astype(int)
-    lsoa = [f"L{a:02d}{b:02d}" for a, b in zip(cx // 4, cy // 4)]
-    beat = [f"B{a}{b}" for a, b in zip(cx // 10, cy // 10)]
-    df = pd.DataFrame({
-        "offence_id": [f"S{i:07d}" for i in range(n)], "occurred_at": tt,
-        "month": tt.strftime("%Y-%m"), "time_precision": "exact",
-        "crime_type": "Violence and sexual offences", "offence_subtype": "", "knife": False,
-        "domestic": False, "serious_violence": rng.random(n) < 0.95, "sv_category": "vap_injury",
-        "easting": e, "northing": nth, "location": "", "source_file": "synthetic",
-        "source_line": np.arange(n) + 2, "lsoa_code": lsoa, "beat_code": beat, "la_code": "X06000001",
-    })
-    df = df.sort_values("occurred_at").reset_index(drop=True)
+    df = offences_frame(tt, e, nth, cx, cy, rng)
     return DriftWorld(days=days, nx=nx, ny=ny, bg_w=bg_w, bg_rate=bg_rate, hs_rate=hs_rate,
                       hs_centre=hs_centre, hs_sd=sd, offences=df)

@@ -52,8 +52,15 @@ def synthetic_offences(*, nx: int = 20, ny: int = 20, start: str = "2018-01-01",
     t = days[d_idx] + pd.to_timedelta(hour, "h") + pd.to_timedelta(rng.integers(0, 60, n), "min")
     e = X0 + gx[c_idx] * CELL + rng.uniform(1, CELL - 1, n)
     nth = Y0 + gy[c_idx] * CELL + rng.uniform(1, CELL - 1, n)
-    lsoa = [f"L{a:02d}{b:02d}" for a, b in zip(gx[c_idx] // 4, gy[c_idx] // 4)]
-    beat = [f"B{a}{b}" for a, b in zip(gx[c_idx] // 10, gy[c_idx] // 10)]
+    return offences_frame(t, e, nth, gx[c_idx], gy[c_idx], rng)
+
+
+def offences_frame(t, e, nth, cx, cy, rng: np.random.Generator) -> pd.DataFrame:
+    """The offences table of a synthetic world: times, BNG points and their cell columns/rows
+    (LSOAs are 4 x 4 cells, beats 10 x 10), 95% serious violence; sorted by time."""
+    n = len(e)
+    lsoa = [f"L{a:02d}{b:02d}" for a, b in zip(cx // 4, cy // 4)]
+    beat = [f"B{a}{b}" for a, b in zip(cx // 10, cy // 10)]
     df = pd.DataFrame({
         "offence_id": [f"S{i:07d}" for i in range(n)], "occurred_at": t,
         "month": t.strftime("%Y-%m"), "time_precision": "exact",
