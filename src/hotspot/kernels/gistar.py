@@ -204,6 +204,31 @@ def valid_cells(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.n
     return yv, rows, cols
 
 
+@nb.njit(cache=True, inline="always")
+def neighbour_sum(values: np.ndarray, valid: np.ndarray, oy: np.ndarray, ox: np.ndarray, w: np.ndarray,
+                  r: int, c: int, wl: np.ndarray) -> tuple[int, float]:
+    """Neighbours of cell ``(r, c)`` other than itself: their number ``k`` and ``sum w y``.
+
+    The weights of the ``k`` valid neighbours are written, in stencil order, into ``wl`` when it
+    is not empty (the weighted permutation draws reuse them).
+    """
+    ny, nx = values.shape
+    k = 0
+    obs = 0.0
+    for t in range(oy.shape[0]):
+        if oy[t] == 0 and ox[t] == 0:
+            continue
+        rr = r + oy[t]
+        cc = c + ox[t]
+        if rr < 0 or rr >= ny or cc < 0 or cc >= nx or not valid[rr, cc]:
+            continue
+        if wl.shape[0] > 0:
+            wl[k] = w[t]
+        obs += w[t] * values[rr, cc]
+        k += 1
+    return k, obs
+
+
 @nb.njit(cache=True, parallel=True)
 def conditional_permutation_counts(values: np.ndarray, valid: np.ndarray, oy: np.ndarray,
                                    ox: np.ndarray, w: np.ndarray, ids: np.ndarray
@@ -249,18 +274,7 @@ def conditional_permutation_counts(values: np.ndarray, valid: np.ndarray, oy: np
         r = rows[i]
         c = cols[i]
         wl = np.empty(m, dtype=np.float64)
-        k = 0
-        obs = 0.0
-        for t in range(m):
-            if oy[t] == 0 and ox[t] == 0:
-                continue
-            rr = r + oy[t]
-            cc = c + ox[t]
-            if rr < 0 or rr >= ny or cc < 0 or cc >= nx or not valid[rr, cc]:
-                continue
-            wl[k] = w[t]
-            obs += w[t] * values[rr, cc]
-            k += 1
+        k, obs = neighbour_sum(values, valid, oy, ox, w, r, c, wl)
         # ties: a permuted neighbourhood holding the same values as the observed one must tie
         # even when decay weights make the floating sums differ in the last bits
         tol = 1e-10 * max(1.0, abs(obs))
@@ -326,23 +340,15 @@ def conditional_permutation_counts_binary(values: np.ndarray, valid: np.ndarray,
             srt[p, j] = ids[p, order[j]]
             pos[p, j] = order[j]
     m = oy.shape[0]
+    ones = np.ones(m, dtype=np.float64)
+    no_weights = np.empty(0, dtype=np.float64)
     larger = np.full((ny, nx), -1, dtype=np.int64)
     smaller = np.full((ny, nx), -1, dtype=np.int64)
     kk = np.zeros((ny, nx), dtype=np.int64)
     for i in nb.prange(n):
         r = rows[i]
         c = cols[i]
-        k = 0
-        obs = 0.0
-        for t in range(m):
-            if oy[t] == 0 and ox[t] == 0:
-                continue
-            rr = r + oy[t]
-            cc = c + ox[t]
-            if rr < 0 or rr >= ny or cc < 0 or cc >= nx or not valid[rr, cc]:
-                continue
-            obs += values[rr, cc]
-            k += 1
+        k, obs = neighbour_sum(values, valid, oy, ox, ones, r, c, no_weights)
         tol = 1e-10 * max(1.0, abs(obs))
         cnt = 0
         low = 0
