@@ -17,7 +17,7 @@ import csv
 import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +30,7 @@ from hotspot.errors import ArgumentError, InputError
 from hotspot.geography.areas import Areas
 from hotspot.ingest import read_offences
 from hotspot.ingest.audit import audit_offences
+from hotspot.ingest.checks import totals
 from hotspot.io import write_gpkg
 from hotspot.paths import data_dir
 from hotspot.schema import BNG
@@ -390,17 +391,10 @@ def merge_geocode_into_report(report: dict, quarantined: pd.DataFrame) -> dict:
         entry["accepted"] -= int(n)
         entry["quarantined"] += int(n)
         entry["by_reason"][reason] = entry["by_reason"].get(reason, 0) + int(n)
-    totals: dict[str, Any] = {"rows_read": 0, "accepted": 0, "quarantined": 0}
-    by_reason: dict[str, int] = {}
     for entry in files.values():
-        for k in ("rows_read", "accepted", "quarantined"):
-            totals[k] += int(entry[k])
-        for r, n in entry["by_reason"].items():
-            by_reason[r] = by_reason.get(r, 0) + int(n)
         if entry["rows_read"] != entry["accepted"] + entry["quarantined"]:
             raise AssertionError(f"row counts do not reconcile for {entry}")
-    totals["by_reason"] = dict(sorted(by_reason.items()))
-    report["totals"] = totals
+    report["totals"] = totals(files)
     return report
 
 
