@@ -216,6 +216,8 @@ def test_top_hotspots_by_count_and_by_harm_side_by_side(first_run):
     assert lsoa["sv_harm"].sum() == pytest.approx(year["offence_code"].map(_ons_css_weights()).sum(), rel=1e-9)
     hs = json.loads((tables / "hotspots.json").read_text())
     assert hs["harm"]["status"] == "ok" and hs["harm"]["name"] == "ons-css"
+    # the harm table is an input: its hash keys the stages, so an edited table re-runs them
+    assert any(Path(k).name == "ons_css_weights.csv" for k in res.manifest["inputs"])
     html = (res.folder / "briefing" / "briefing.html").read_text(encoding="utf-8")
     assert "Top hotspots by count" in html and "Top hotspots by harm" in html
     assert "Harm: offences weighted by the ONS Crime Severity Score" in html

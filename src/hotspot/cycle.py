@@ -76,7 +76,7 @@ from hotspot.hotspots.concentration import concentration_table
 from hotspot.hotspots.emerging import category_counts
 from hotspot.hotspots.emerging import to_cells as emerging_cells
 from hotspot.hotspots.gistar import to_cells as gistar_cells
-from hotspot.hotspots.harm import BUILTIN, HarmIndex, describe, load_harm_index
+from hotspot.hotspots.harm import BUILTIN, HarmIndex, builtin_path, describe, load_harm_index
 from hotspot.hotspots.peaks import NO_HOURS, TOP_COLUMNS, top_hotspots
 from hotspot.ingest.audit import audit_offences
 from hotspot.io import sha256_file, write_csv, write_gpkg, write_json, write_text
@@ -188,7 +188,11 @@ class _Context:
 
         self.imd_path, self.uc_path, self.pop_path = _cov("imd"), _cov("uc_lsoa"), _cov("population")
         self.lookup_path = cfg.path(cov["lookup"])
-        self.extra = [p for p in (cfg.path(inp["mapping"]), cfg.path(inp["rules"])) if p is not None]
+        harm = str(cfg.hotspots["harm_index"])
+        self.harm_path = builtin_path(harm) if harm in BUILTIN else cfg.path(harm)
+        # the harm tables are inputs: editing one re-runs the stages (its hash is in every key)
+        self.extra = [p for p in (cfg.path(inp["mapping"]), cfg.path(inp["rules"]), self.harm_path,
+                                  cfg.path(cfg.hotspots["harm_override"])) if p is not None]
         self._study: api.StudyArea | None = None
         self._offences: gpd.GeoDataFrame | None = None
         self.folders: dict[str, Path] = {}
@@ -479,12 +483,9 @@ def _compare_with_last(ctx: _Context, gi_last: Any, gi: Any, last: pd.DataFrame,
 
 def _harm_index(ctx: _Context) -> HarmIndex | None:
     """The configured harm index (``[hotspots] harm_index`` and ``harm_override``), or None."""
-    h = ctx.cfg.hotspots
-    spec = str(h["harm_index"])
-    if not spec:
+    if ctx.harm_path is None:
         return None
-    return load_harm_index(spec if spec in BUILTIN else ctx.cfg.path(spec),  # type: ignore[arg-type]
-                           override=ctx.cfg.path(h["harm_override"]))
+    return load_harm_index(ctx.harm_path, override=ctx.cfg.path(ctx.cfg.hotspots["harm_override"]))
 
 
 def _sv_harm(ctx: _Context, offences: pd.DataFrame) -> np.ndarray | None:

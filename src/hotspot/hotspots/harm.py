@@ -243,9 +243,10 @@ def load_harm_index(path: str | Path, *, override: str | Path | None = None,
     """
     if not (isinstance(default, (int, float)) and np.isfinite(default) and default >= 0):
         raise ArgumentError("default", default, "a finite weight >= 0 (1 = count unmatched offences once)")
-    name = ""
     if isinstance(path, str) and path in BUILTIN:
-        name, path = path, builtin_path(path)
+        path = builtin_path(path)
+    # the shipped table keeps its name however it was given ("ons-css" or its path)
+    name = next((k for k in BUILTIN if Path(path).resolve() == builtin_path(k).resolve()), "")
     table, source, category = _read_table(Path(path))
     if override is not None:
         extra, src2, cat2 = _read_table(Path(override))
