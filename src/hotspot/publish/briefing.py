@@ -149,6 +149,13 @@ def imd_png(profile: pd.DataFrame, value: str) -> str:
 
 # ---- HTML pieces -------------------------------------------------------------------------------
 
+def _whole_harm(df: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Harm weights are days of custody: whole numbers read best."""
+    if df is None or "harm" not in df.columns:
+        return df
+    return df.assign(harm=pd.to_numeric(df["harm"], errors="coerce").round(0).astype("Int64"))
+
+
 def _table(df: pd.DataFrame, *, count_columns: Sequence[str] = ("count", "count_last"), floatfmt: str = "{:,.2f}") -> str:
     head = "".join(f"<th>{esc(c)}</th>" for c in df.columns)
     rows = []
@@ -259,10 +266,7 @@ def render_briefing(*, title: str = "Serious violence tasking briefing", period:
         parts += ["<h2>Data quality</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>"]
     if headline:
         parts += ["<h2>Headline figures</h2>", _headline(headline)]
-    if top is not None and "harm" in top.columns:  # harm weights are days of custody: whole numbers read best
-        top = top.assign(harm=pd.to_numeric(top["harm"], errors="coerce").round(0).astype("Int64"))
-    if top_harm is not None and "harm" in top_harm.columns:
-        top_harm = top_harm.assign(harm=pd.to_numeric(top_harm["harm"], errors="coerce").round(0).astype("Int64"))
+    top, top_harm = _whole_harm(top), _whole_harm(top_harm)
     if top is not None and len(top):
         cols = [c for c in ("rank", "name", "count", "harm", "count_last", "trend", "change", "expected_per_week",
                             "peak_window", "main_types", "imd_decile") if c in top.columns]
