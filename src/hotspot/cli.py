@@ -213,6 +213,11 @@ def geocode_cmd(
 
 # ---- section: hotspots (kde, gistar) -----------------------------------------------------------
 
+_HARM_HELP = ("Weight offences by harm: ons-css (the shipped ONS Crime Severity Score, by Home Office "
+              "offence code) or a key,weight CSV/TOML table (docs/harm.md). Refused when an offence has "
+              "no weight (police.uk violence).")
+
+
 @app.command("kde")
 def kde_cmd(
     inputs: List[Path] = typer.Argument(..., help=_INPUTS_HELP),
@@ -238,10 +243,7 @@ def kde_cmd(
     min_population: float = typer.Option(100.0, "--min-population", help="With --rate: cells whose "
                                           "smoothed population is under this many residents per "
                                           "km2 are left empty."),
-    harm: Optional[str] = typer.Option(None, "--harm", help="Weight offences by harm: ons-css (the "
-                                       "shipped ONS Crime Severity Score, by Home Office offence code) or a "
-                                       "key,weight CSV/TOML table (docs/harm.md). Refused when an offence "
-                                       "has no weight (police.uk violence)."),
+    harm: Optional[str] = typer.Option(None, "--harm", help=_HARM_HELP),
 ) -> None:
     """Kernel density surface of offences on the force's National Grid aligned raster (exact)."""
     import numpy as np
@@ -299,10 +301,7 @@ def gistar_cmd(
     boundaries: Optional[List[Path]] = typer.Option(None, "--boundaries", help=_BOUNDARIES_HELP),
     embedded: bool = typer.Option(False, "--embedded", help=_EMBEDDED_HELP),
     extent: str = typer.Option("auto", "--extent", help=_EXTENT_HELP),
-    harm: Optional[str] = typer.Option(None, "--harm", help="Weight offences by harm: ons-css (the "
-                                       "shipped ONS Crime Severity Score, by Home Office offence code) or a "
-                                       "key,weight CSV/TOML table (docs/harm.md). Refused when an offence "
-                                       "has no weight (police.uk violence)."),
+    harm: Optional[str] = typer.Option(None, "--harm", help=_HARM_HELP),
 ) -> None:
     """Getis-Ord Gi* hot and cold spots of offence counts on a grid, FDR-adjusted (ArcGIS Gi_Bin classes)."""
     from hotspot import api

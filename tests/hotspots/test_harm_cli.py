@@ -60,3 +60,13 @@ def test_harm_on_policeuk_violence_is_refused_with_the_reason(real, tmp_path, ca
     assert rc == 2
     assert "Violence and sexual offences" in err and "7.5 to 7,973.4" in err and "harm_override" in err
     assert not (tmp_path / "gi.gpkg").exists()
+
+
+def test_harm_table_that_does_not_exist_is_a_clear_error(june_sv, tmp_path, capsys):
+    path, _ = june_sv
+    out = tmp_path / "gi.gpkg"
+    rc = main(["gistar", "--embedded", str(path), "--cell", "250", "--harm", str(tmp_path / "nope.csv"),
+               "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "nope.csv" in err and "harm index file not found" in err
+    assert not out.exists()
