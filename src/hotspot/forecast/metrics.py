@@ -62,13 +62,17 @@ def _check(forecast, observed, area):
     return f, y, a
 
 
+def _n_equal(share: float, total_area: float, unit_area: float) -> int:
+    """Units of equal area that make up ``share`` of the study area (at least one)."""
+    return max(1, int(np.floor(share * total_area / unit_area + 1e-9)))
+
+
 def _take(order: np.ndarray, area: np.ndarray, share: float, equal: bool, total_area: float) -> np.ndarray:
     """Indices (in ``order``) selected until ``share`` of the study area is covered."""
     if not 0 < share <= 1:
         raise ArgumentError("share", share, "a fraction in (0, 1]")
     if equal:
-        k = max(1, int(np.floor(share * total_area / area[0] + 1e-9)))
-        return order[: min(k, len(order))]
+        return order[: min(_n_equal(share, total_area, area[0]), len(order))]
     cum = np.cumsum(area[order])
     k = max(1, int(np.searchsorted(cum, share * total_area * (1 + 1e-12), side="right")))
     return order[:k]
@@ -118,7 +122,7 @@ def hotspot_scores(forecast, observed, *, area=None, total_area=None,
     if not A > 0:
         raise ArgumentError("total_area", total_area, "a positive study-area area")
     if equal:  # the top of each ranking is all the scorer reads
-        kmax = min(len(f), max(max(1, int(np.floor(s * A / a[0] + 1e-9))) for s in shares))
+        kmax = min(len(f), max(_n_equal(s, A, a[0]) for s in shares))
         by_f, by_y = rank_units(f, kmax), rank_units(y / a, kmax)
     else:
         by_f, by_y = rank_units(f), rank_units(y / a)
